@@ -1,0 +1,74 @@
+"""Every error a researcher can meet, as specific exception classes.
+
+The library raises these; only ``cli.py`` turns them into a one-line message and an
+exit code. Each message names the file (or project), the place, and the fix.
+
+>>> raise ImportFailed("notes.txt", "the file is empty", "export it again with its text")
+Traceback (most recent call last):
+...
+qualcode.errors.ImportFailed: notes.txt: the file is empty. Fix: export it again with its text.
+"""
+
+from __future__ import annotations
+
+
+class QualcodeError(Exception):
+    """Base class: everything qualcode raises on purpose."""
+
+
+class ProjectError(QualcodeError):
+    """A project file that cannot be opened, created or used as asked."""
+
+
+class NewerProjectError(ProjectError):
+    """The project was written by a newer qualcode; opening it could corrupt it."""
+
+
+class NotFoundError(QualcodeError):
+    """A document, code, coder or coding named by the user does not exist."""
+
+
+class InputError(QualcodeError):
+    """A file the user gave cannot be used. Carries the file, the reason and the fix."""
+
+    def __init__(self, file: str, reason: str, fix: str, where: str | None = None):
+        self.file = str(file)
+        self.reason = reason
+        self.fix = fix
+        self.where = where
+        place = f"{self.file}:{where}" if where else self.file
+        super().__init__(f"{place}: {reason}. Fix: {fix}.")
+
+
+class ImportFailed(InputError):
+    """One source file could not be imported; nothing of it was written."""
+
+
+class CodebookError(InputError):
+    """A codebook file is invalid (one problem; see CodebookInvalid for many)."""
+
+
+class TocError(InputError):
+    """A theory-of-change file is invalid (one problem)."""
+
+
+class ValidationProblems(QualcodeError):
+    """Many problems found at once in one file (codebook, theory of change).
+
+    ``problems`` is a list of ``Problem`` records so tools can show them as a table.
+    """
+
+    def __init__(self, file: str, problems: list):
+        self.file = str(file)
+        self.problems = list(problems)
+        lines = [f"{self.file}: {len(self.problems)} problem(s)"]
+        lines += [f"  {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class ModelNotInstalled(QualcodeError):
+    """A named spaCy pipeline is not installed on this machine."""
+
+
+class NotEnoughData(QualcodeError):
+    """A statistic or a model needs more data than the project holds."""

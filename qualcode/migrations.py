@@ -1,0 +1,81 @@
+"""Schema migrations as named, recorded steps (the sqlite-utils habit).
+
+Opening a project applies every step it has not recorded yet, in list order, after
+backing the file up. A project that records a step this qualcode does not know was
+written by a newer version: we refuse to open it rather than corrupt it.
+
+To change the schema, append a ``Migration`` here; never edit an applied one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+
+from . import store
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    apply: Callable[[sa.Connection], None]
+
+
+def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
+    def apply(conn: sa.Connection) -> None:
+        store.metadata.create_all(conn, tables=list(tables), checkfirst=True)
+
+    return apply
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        "0001_initial",
+        _create(
+            store.meta,
+            store.cases,
+            store.documents,
+            store.turns,
+            store.document_attributes,
+            store.case_attributes,
+            store.codebooks,
+            store.codes,
+            store.coders,
+            store.codings,
+            store.coding_events,
+            store.memos,
+        ),
+    ),
+]
+
+KNOWN = [m.name for m in MIGRATIONS]
+
+
+def applied(conn: sa.Connection) -> list[str]:
+    """Names of the steps this database has recorded (empty for a new database)."""
+    if not sa.inspect(conn).has_table("migrations"):
+        return []
+    return [r[0] for r in conn.execute(sa.select(store.migrations.c.name))]
+
+
+def pending(conn: sa.Connection) -> list[Migration]:
+    done = set(applied(conn))
+    return [m for m in MIGRATIONS if m.name not in done]
+
+
+def unknown(conn: sa.Connection) -> list[str]:
+    """Steps recorded by a newer qualcode that this one does not know."""
+    return [name for name in applied(conn) if name not in KNOWN]
+
+
+def migrate(conn: sa.Connection) -> list[str]:
+    """Apply pending steps inside the caller's transaction; return their names."""
+    store.metadata.create_all(conn, tables=[store.migrations], checkfirst=True)
+    names = []
+    for step in pending(conn):
+        step.apply(conn)
+        conn.execute(sa.insert(store.migrations).values(name=step.name, applied_at=store.now()))
+        names.append(step.name)
+    return names
