@@ -1,0 +1,55 @@
+"""Verbs that make a project and bring documents into it: init, import, documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..corpus import import_paths
+from ..project import Project
+from .app import app
+from .output import JsonOption, emit
+
+
+@app.command()
+def init(project: Path = typer.Argument(..., help="The project file to create, e.g. eval.qc"),
+         as_json: bool = JsonOption) -> None:
+    """Create a new, empty project file."""
+    with Project.create(project) as p:
+        emit({"project": str(project), "created": True, "location": p.location}, as_json)
+
+
+@app.command("import")
+def import_(
+    project: Path = typer.Argument(..., help="The project file."),
+    paths: List[Path] = typer.Argument(..., help="Files or folders to import."),
+    attributes: Optional[Path] = typer.Option(None, "--attributes", help="Sidecar CSV: file name -> role, site, wave, case …"),
+    source_type: Optional[str] = typer.Option(None, "--source-type", help="staff interview, family interview, case note …"),
+    text_column: List[str] = typer.Option([], "--text-column", help="CSV/XLSX column(s) holding the text."),
+    attribute_column: List[str] = typer.Option([], "--attribute-column", help="CSV/XLSX columns to keep as attributes."),
+    case_column: Optional[str] = typer.Option(None, "--case-column", help="CSV/XLSX column naming the case."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import transcripts, case notes and spreadsheets (files or whole folders)."""
+    with Project.open(project) as p:
+        report = import_paths(p, paths, attributes=attributes, source_type=source_type,
+                              text_columns=text_column, attribute_columns=attribute_column,
+                              case_column=case_column, progress=not as_json)
+    emit(report.to_frame(), as_json)
+    if not as_json:
+        counts = ", ".join(f"{n} {status}" for status, n in report.counts().items())
+        typer.echo(f"\n{counts}")
+    if report.results and len(report.failed) == len(report.results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def documents(project: Path = typer.Argument(..., help="The project file."),
+              as_json: bool = JsonOption) -> None:
+    """List the project's documents, one row each."""
+    with Project.open(project) as p:
+        frame = p.documents()
+    columns = [c for c in frame.columns if c not in ("sha256", "source_file", "imported_at", "encoding")]
+    emit(frame if as_json else frame[columns], as_json)

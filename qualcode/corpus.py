@@ -1,0 +1,273 @@
+"""Corpus import: files and folders in, documents, turns, cases and attributes stored.
+
+``import_paths`` walks what the user named, hands each file's bytes to the parser
+registered for its extension (``importers/``), and stores each file in its own
+transaction: a file that fails leaves nothing behind, and the rest of a folder goes on.
+
+>>> report = import_paths(project, ["corpus/interviews"], attributes="corpus/attributes.csv")  # doctest: +SKIP
+>>> report.to_frame()                                                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+from tqdm.auto import tqdm
+
+from . import store
+from .errors import ImportFailed, InputError, QualcodeError
+from .importers import ImportOptions, ParsedDocument, known_extensions, parser_for
+from .importers.base import SOURCE_TYPES
+from .project import Project
+from .textnorm import decode_text
+
+# Sidecar columns with a meaning of their own; every other column is an attribute.
+_SIDECAR_KEY = ("file", "filename", "file_name", "document")
+_ROLE_GROUP_SOURCE = {"staff": "staff interview", "family": "family interview", "partner": "partner interview"}
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    file: str
+    status: str  # imported | new version | unchanged | failed | skipped
+    documents: int = 0
+    words: int = 0
+    turns: int = 0
+    message: str = ""
+
+
+@dataclass
+class ImportReport:
+    """One row per file, in the order they were read."""
+
+    results: list[FileResult] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([r.__dict__ for r in self.results],
+                            columns=["file", "status", "documents", "words", "turns", "message"])
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def counts(self) -> dict[str, int]:
+        """How many files ended in each status."""
+        out: dict[str, int] = {}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+
+def read_sidecar(path: str | Path) -> dict[str, dict[str, str]]:
+    """Read ``attributes.csv``: file name -> {attribute: value}.
+
+    The first column named file/filename/document is the key; other columns are
+    attributes (``case`` and ``source_type`` are used as such too).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such attributes file", "check the path given to --attributes")
+    text, _ = decode_text(path.read_bytes(), path.name)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    columns = [c.strip() for c in (rows[0].keys() if rows else [])]
+    key = next((c for c in columns if c.lower() in _SIDECAR_KEY), None)
+    if key is None:
+        raise InputError(
+            path, f"no file-name column; columns are: {', '.join(columns) or '(none)'}",
+            "add a column 'file' holding each document's file name", where="line 1",
+        )
+    table: dict[str, dict[str, str]] = {}
+    for line_no, row in enumerate(rows, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        name = row.pop(key, "")
+        if not name:
+            raise InputError(path, f"empty '{key}' cell", "give each row a file name or delete the row",
+                             where=f"line {line_no}")
+        table[name] = {k: v for k, v in row.items() if k and v}
+    return table
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterable[Path]:
+    """Files named, and files below folders named, sorted; hidden files left out."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path)
+                if child.is_file() and not any(p.startswith(".") for p in rel.parts):
+                    yield child
+        else:
+            yield path
+
+
+def import_paths(
+    project: Project,
+    paths: Sequence[str | Path],
+    attributes: str | Path | dict[str, dict[str, str]] | None = None,
+    source_type: str | None = None,
+    text_columns: Sequence[str] = (),
+    attribute_columns: Sequence[str] = (),
+    case_column: str | None = None,
+    progress: bool = False,
+) -> ImportReport:
+    """Import files and folders into ``project``; one transaction per file.
+
+    ``attributes`` is a sidecar CSV (or its parsed dict) mapping file names to
+    attributes such as role, site, wave and case.
+    """
+    if source_type is not None and source_type not in SOURCE_TYPES:
+        raise InputError("--source-type", f"unknown source type {source_type!r}",
+                         f"use one of: {', '.join(SOURCE_TYPES)}")
+    sidecar = attributes if isinstance(attributes, dict) else (read_sidecar(attributes) if attributes else {})
+    sidecar_path = Path(attributes).resolve() if isinstance(attributes, (str, Path)) else None
+    options = ImportOptions(source_type=source_type, text_columns=list(text_columns),
+                            attribute_columns=list(attribute_columns), case_column=case_column)
+    report = ImportReport()
+    files = [f for f in iter_files(paths) if f.resolve() != sidecar_path]
+    for path in tqdm(files, desc="importing", unit="file", disable=not progress):
+        report.results.append(_import_file(project, path, options, sidecar.get(path.name, {})))
+    return report
+
+
+def _import_file(project: Project, path: Path, options: ImportOptions, extra: dict[str, str]) -> FileResult:
+    name = path.name
+    if name.startswith("~$"):
+        return FileResult(name, "skipped", message="an Office lock file, not a document")
+    parser = parser_for(path)
+    if parser is None:
+        return FileResult(name, "failed", message=(
+            f"{name}: unknown file type '{path.suffix or '(none)'}'. Fix: convert it to one of "
+            f"{', '.join(known_extensions())}, or leave it out."))
+    try:
+        if not path.exists():
+            raise ImportFailed(name, "no such file", "check the path")
+        size = path.stat().st_size
+        if size > options.max_bytes:
+            raise ImportFailed(name, f"the file is {size / 1e6:.0f} MB, over the {options.max_bytes / 1e6:.0f} MB limit",
+                               "split it into smaller files")
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if _already_imported(project, name, digest):
+            return FileResult(name, "unchanged", message="same bytes already imported; nothing to do")
+        parsed = parser(path, data, options)
+        if not parsed:
+            raise ImportFailed(name, "no text found in the file", "check that it is not empty")
+        with project.transaction() as conn:
+            result = _store(conn, path, digest, parsed, options, extra)
+        return result
+    except QualcodeError as exc:
+        return FileResult(name, "failed", message=str(exc))
+    except Exception as exc:  # a parser library choked: report it, keep going
+        return FileResult(name, "failed", message=(
+            f"{name}: could not be read ({type(exc).__name__}: {exc}). Fix: open and re-save it "
+            "in the program that made it, or export it as .txt."))
+
+
+def _already_imported(project: Project, name: str, digest: str) -> bool:
+    d = store.documents
+    with project.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(d.c.id).where(d.c.sha256 == digest, d.c.source_file == name,
+                                    d.c.superseded_by.is_(None)).limit(1)
+        ).first()
+    return row is not None
+
+
+def _resolve_source_type(options: ImportOptions, doc: ParsedDocument, attrs: dict[str, str]) -> str:
+    if options.source_type:
+        return options.source_type
+    explicit = attrs.get("source_type")
+    if explicit:
+        if explicit not in SOURCE_TYPES:
+            raise ImportFailed(doc.name, f"source_type {explicit!r} in the attributes is not known",
+                               f"use one of: {', '.join(SOURCE_TYPES)}")
+        return explicit
+    if doc.source_type:
+        return doc.source_type
+    return _ROLE_GROUP_SOURCE.get(attrs.get("role_group", "").lower(), "other")
+
+
+def _store(conn: sa.Connection, path: Path, digest: str, parsed: list[ParsedDocument],
+           options: ImportOptions, extra: dict[str, str]) -> FileResult:
+    d = store.documents
+    stamp = store.now()
+    result = FileResult(path.name, "imported")
+    versions = 0
+    for doc in parsed:
+        attrs = {**doc.attributes, **extra}
+        case_name = attrs.pop("case", None) or doc.case
+        kind = _resolve_source_type(options, doc, attrs)
+        attrs.pop("source_type", None)
+        previous = conn.execute(
+            sa.select(d.c.id, d.c.version, d.c.text).where(d.c.name == doc.name, d.c.superseded_by.is_(None))
+        ).first()
+        if previous is not None and previous.text == doc.text:
+            continue  # this row or file is as it was
+        case_id = _case_id(conn, case_name) if case_name else None
+        words = len(doc.text.split())
+        doc_id = conn.execute(
+            sa.insert(d).values(
+                name=doc.name, version=(previous.version + 1) if previous else 1,
+                source_file=path.name, format=doc.format, sha256=digest, encoding=doc.encoding,
+                source_type=kind, case_id=case_id, text=doc.text, words=words, imported_at=stamp,
+            ).returning(d.c.id)
+        ).scalar_one()
+        if previous is not None:
+            conn.execute(sa.update(d).where(d.c.id == previous.id).values(superseded_by=doc_id))
+            versions += 1
+        if doc.turns:
+            conn.execute(sa.insert(store.turns), [
+                {"document_id": doc_id, "seq": i, "start": t.start, "end": t.end, "speaker": t.speaker,
+                 "is_interviewer": bool(t.is_interviewer), "time_start": t.time_start, "time_end": t.time_end}
+                for i, t in enumerate(doc.turns)
+            ])
+        if attrs:
+            conn.execute(sa.insert(store.document_attributes), [
+                {"document_id": doc_id, "key": k, "value": str(v)} for k, v in attrs.items()
+            ])
+        result.documents += 1
+        result.words += words
+        result.turns += len(doc.turns)
+    if result.documents == 0:
+        return FileResult(path.name, "unchanged", message="text identical to the stored documents")
+    if versions:
+        result.status = "new version"
+        result.message = (f"{versions} document(s) changed since the last import: stored as new versions; "
+                          "earlier versions keep their codings")
+    return result
+
+
+def _case_id(conn: sa.Connection, name: str) -> int:
+    c = store.cases
+    row = conn.execute(sa.select(c.c.id).where(c.c.name == name)).first()
+    if row:
+        return row[0]
+    return conn.execute(sa.insert(c).values(name=name, created_at=store.now()).returning(c.c.id)).scalar_one()
+
+
+def import_summary(project: Project) -> dict[str, pd.DataFrame]:
+    """The tables a researcher checks after an import: by source type, role, wave; totals."""
+    docs = project.documents()
+    tables: dict[str, pd.DataFrame] = {}
+    if docs.empty:
+        return {"totals": pd.DataFrame([{"documents": 0, "words": 0, "turns": 0}])}
+    for key in ("source_type", "role", "wave"):
+        if key in docs.columns:
+            grouped = (docs.fillna({key: "(none)"}).groupby(key)
+                       .agg(documents=("id", "count"), words=("words", "sum"), turns=("turns", "sum"))
+                       .reset_index())
+            tables[f"by {key.replace('_', ' ')}"] = grouped
+    tables["totals"] = pd.DataFrame([{
+        "documents": len(docs), "words": int(docs["words"].sum()), "turns": int(docs["turns"].sum()),
+        "cases": int(docs["case"].nunique()),
+    }])
+    return tables
