@@ -1,0 +1,23 @@
+"""Importers: one module per file format, each registered by extension.
+
+Importing this package registers every built-in parser, so
+``parser_for(Path("notes.docx"))`` finds the .docx one.
+
+>>> sorted({".txt", ".docx", ".pdf", ".vtt", ".csv"} - set(known_extensions()))
+[]
+>>> parser_for(Path("song.mp3")) is None
+True
+"""
+
+from pathlib import Path
+
+from qualcode.importers import captions, docx, odt, pdf, rtf, tabular, text  # noqa: F401
+from qualcode.importers.base import (
+    ImportOptions,
+    ParsedDocument,
+    Turn,
+    known_extensions,
+    parser_for,
+)
+
+__all__ = ["ImportOptions", "ParsedDocument", "Turn", "known_extensions", "parser_for"]

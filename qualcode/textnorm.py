@@ -1,0 +1,112 @@
+"""Turn the bytes of a text file into the one canonical text a document stores.
+
+Codings are character offsets into a document's text, so the text must be fixed
+once, at import, and be the same whichever tool wrote the file: Windows CRLF and
+old-Mac CR endings become LF, a byte-order mark goes, Unicode is composed (NFC, so
+"é" is one code point whether the source wrote it as one or two), and stray control
+characters that some exports leave behind are dropped. Nothing else is touched.
+
+>>> normalise_text("\\ufeffCafe\\u0301 notes\\r\\nline two\\x07")
+'Café notes\\nline two'
+>>> decode_text("Caf\\xe9".encode("cp1252"), "notes.txt")
+('Café', 'cp1252')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from qualcode.errors import ImportFailed
+
+# Vertical tab, form feed (PDF and Word page breaks) and NEL separate lines: keep a
+# line break there rather than gluing the words on either side together.
+_LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85]")
+# Every other C0/C1 control character except tab and line feed.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+_SAMPLE = 64 * 1024  # bytes looked at when deciding whether a file is text
+_MAX_CONTROL_SHARE = 0.10
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0C, 0x0D))
+
+
+def normalise_text(s: str) -> str:
+    """The canonical form of ``s``: LF line ends, NFC, no BOM or stray controls.
+
+    Idempotent: ``normalise_text(normalise_text(s)) == normalise_text(s)``.
+
+    >>> normalise_text("a\\rb\\r\\nc\\td")
+    'a\\nb\\nc\\td'
+    """
+    s = _LINE_BREAKS.sub("\n", s)
+    s = _CONTROLS.sub("", s)
+    s = unicodedata.normalize("NFC", s)
+    return s.lstrip("\ufeff")
+
+
+def decode_text(data: bytes, file_name: str | Path) -> tuple[str, str]:
+    """Decode ``data`` and say which encoding worked: (text, encoding).
+
+    Tries, in order, UTF-8 with a BOM, UTF-16 with a BOM (Notepad's "Unicode"),
+    plain UTF-8, then Windows-1252 (what Word and Excel on Windows write as "ANSI").
+    The text is returned as decoded (BOM removed); pass it to ``normalise_text``.
+
+    Raises ``ImportFailed`` for an empty or whitespace-only file, for binary
+    content (a .docx or .pdf renamed to .txt, say) and for bytes that are neither
+    UTF-8 nor Windows-1252.
+
+    >>> decode_text(b"\\xef\\xbb\\xbfhello", "a.txt")
+    ('hello', 'utf-8-sig')
+    """
+    name = Path(file_name).name
+    if not data.strip():
+        raise ImportFailed(
+            name, "the file is empty (or holds only blank space)", "export it again with its text"
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode(data, "utf-8-sig", name), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = _decode(data, "utf-16", name)
+        _require_text(text, name)
+        return text, "utf-16"
+    if _looks_binary(data[:_SAMPLE]):
+        raise ImportFailed(
+            name,
+            "this looks like a binary file, not text; was it renamed to .txt?",
+            "import the original file with its real extension (.docx, .pdf, ...) "
+            "or save it as plain text from the program that made it",
+        )
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = _decode(data, "cp1252", name), "cp1252"
+    _require_text(text, name)
+    return text, encoding
+
+
+def _decode(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise ImportFailed(
+            name,
+            "the text is neither UTF-8 nor Windows-1252 "
+            f"(undecodable byte at position {err.start})",
+            "open it in a text editor and save it as UTF-8",
+        ) from None
+
+
+def _require_text(text: str, name: str) -> None:
+    if not text.strip():
+        raise ImportFailed(
+            name, "the file is empty (or holds only blank space)", "export it again with its text"
+        )
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """NUL bytes, or more than a tenth control bytes: no text export looks like that."""
+    if b"\x00" in sample:
+        return True
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls > _MAX_CONTROL_SHARE * len(sample)
