@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualcode.errors import ImportFailed
@@ -25,6 +25,7 @@ def test_normalise_text(raw, expected):
     assert normalise_text(raw) == expected
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_normalise_text_is_idempotent(s):
     once = normalise_text(s)

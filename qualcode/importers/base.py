@@ -62,6 +62,8 @@ class ImportOptions:
     text_columns: list[str] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)
     case_column: str | None = None
+    sheet: str | None = None  # the .xlsx sheet to read; the first when None
+    interviewer_names: list[str] = field(default_factory=list)  # speakers to mark as interviewer
     max_bytes: int = 200 * 1024 * 1024  # refuse bigger files before reading them
 
 

@@ -80,17 +80,16 @@ def parse_captions(path: Path, data: bytes, options: ImportOptions) -> list[Pars
     lines: list[str] = []
     turns: list[Turn] = []
     offset = 0
-    names = getattr(options, "interviewer_names", None) or ()
+    names = options.interviewer_names
     for block in blocks:
         spoken = " ".join(block.parts)
         label = f"{block.speaker}: " if block.speaker else ""
         line = label + spoken
         if block.speaker:
             start = offset + len(label)
-            turns.append(
-                Turn(start, start + len(spoken), block.speaker,
-                     turn_rules.is_interviewer_label(block.speaker, names), block.start, block.end)
-            )
+            is_interviewer = turn_rules.is_interviewer_label(block.speaker, names)
+            turns.append(Turn(start, start + len(spoken), block.speaker, is_interviewer,
+                              block.start, block.end))
         lines.append(line)
         offset += len(line) + 1
     attributes = {"duration": _seconds(max(cue.end for cue in cues))}
@@ -118,7 +117,7 @@ def _read_cues(path: Path, text: str) -> list[_Cue]:
     """
     is_srt = path.suffix.lower() == ".srt"
     fix = f"correct that line in a text editor, or export the {path.suffix} again"
-    if not is_srt and not text.lstrip("\ufeff").startswith("WEBVTT"):
+    if not is_srt and not text.startswith("WEBVTT"):
         raise ImportFailed(path.name, "a WebVTT file must start with the line WEBVTT",
                            fix, where="1")
     for number, line in enumerate(text.split("\n"), start=1):
@@ -139,7 +138,7 @@ def _read_cues(path: Path, text: str) -> list[_Cue]:
                     start=caption.start_time.in_milliseconds() / 1000,
                     end=caption.end_time.in_milliseconds() / 1000,
                     text=spoken,
-                    speaker=voice.group(1).strip() if voice else None,
+                    speaker=_SPACES.sub(" ", voice.group(1)).strip() if voice else None,
                 )
             )
     if not cues:

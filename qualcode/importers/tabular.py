@@ -71,7 +71,7 @@ def parse_xlsx(path: Path, data: bytes, options: ImportOptions) -> list[ParsedDo
             "Encrypt with Password, clear it) and save it as .xlsx, then import again",
         )
     check_zip(data, path.name)
-    sheet = getattr(options, "sheet", None)
+    sheet = options.sheet
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         if sheet is not None and sheet not in book.sheetnames:

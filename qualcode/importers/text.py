@@ -39,7 +39,7 @@ def text_document(
             "the file holds no text",
             "check it is the right file; if the text is in images, export it as text first",
         )
-    names = getattr(options, "interviewer_names", None) or ()
+    names = options.interviewer_names
     return ParsedDocument(
         name=path.name,
         text=text,
