@@ -1,0 +1,584 @@
+"""Intercoder agreement from a project's codings: who coded the same text the same way.
+
+Coders are people or methods (a rule set, the learned suggester): anything that has
+codings under a coder name. Three units of comparison, as evaluators know them:
+
+- ``character``: every character of each compared document is a unit, coded or not
+  by each coder for each code (NVivo's coding comparison). Krippendorff's unitizing
+  alpha is reported beside it, so boundaries that differ by a few characters cost a
+  little rather than a whole disagreement.
+- ``segment``: sentences, paragraphs or speaker turns (``qualcode.segments``); a
+  segment is coded for a code when any of the coder's spans of that code overlaps it.
+- ``document``: a code is present in a document or not.
+
+Every code is a binary decision per unit, so the statistics are percent agreement,
+Cohen's kappa (two coders) or Fleiss' kappa (more), Krippendorff's nominal alpha and
+the Brennan–Prediger kappa with q = 2 (see ``agreement_stats``).
+
+Rules, decided here once:
+- Which codings count: every coding of each named coder except rejected ones
+  (``statuses``); a method's codings are 'suggested', a person's 'accepted', and both
+  are that coder's judgement.
+- Which documents are compared: those every named coder coded at least once (any
+  code), unless ``documents`` names them; then a coder who coded nothing in one of
+  them counts as having left all of it uncoded (as NVivo does for selected files).
+- Which codes: those any of the coders used in the compared documents, unless
+  ``codes`` names them.
+- Too little data: a code with fewer than ``min_coded`` coded units (segments or
+  documents coded by at least one coder; at the character level, codings) gets no
+  statistics, only its counts and a flag. A statistic that is undefined (one
+  category only) is blank with the reason as its flag.
+
+>>> result = agreement(project, ["alex", "sam"], unit="segment", segment="paragraph")   # doctest: +SKIP
+>>> result.by_code[["code", "n_units", "kappa", "alpha", "flag"]]                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from . import agreement_stats as stats
+from . import store
+from .errors import InputError, NotEnoughData, NotFoundError
+from .project import NewCoding, Project
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.language import Language
+
+UNITS = ("character", "segment", "document")
+SEGMENT_KINDS = ("sentence", "paragraph", "turn")
+COUNTED_STATUSES = ("suggested", "accepted")
+CONSENSUS_CODER = "consensus"
+MIN_CODED = 5
+EXCERPT_CHARS = 200
+
+
+@dataclass
+class AgreementResult:
+    """The agreement figures for one comparison, as DataFrames.
+
+    ``by_code``: one row per code; ``overall``: one row pooling every code's
+    decisions; ``by_document``: one row per document and code; ``documents``: the
+    documents compared. ``table_for_report()`` formats ``by_code`` and ``overall``
+    for a report.
+
+    Columns: ``n_units`` (characters, segments or documents compared),
+    ``coded_by_<coder>`` (units each coder coded), ``all_coded`` / ``any_coded``,
+    ``percent_agreement`` (0-1), ``kappa`` (Cohen's for two coders, Fleiss' for more;
+    see ``kappa_name``), ``alpha`` (Krippendorff, nominal), ``brennan_prediger``
+    (q = 2), ``unitizing_alpha`` (character unit only) and ``flag`` ("" when nothing
+    is wrong). ``overall`` adds ``n_codes``, ``n_documents``, ``mean_code_kappa``.
+    """
+
+    coders: list[str]
+    unit: str
+    segment: str | None
+    documents: pd.DataFrame
+    by_code: pd.DataFrame
+    overall: pd.DataFrame
+    by_document: pd.DataFrame
+    statuses: tuple[str, ...] = COUNTED_STATUSES
+    min_coded: int = MIN_CODED
+
+    @property
+    def kappa_name(self) -> str:
+        return "Cohen's kappa" if len(self.coders) == 2 else "Fleiss' kappa"
+
+    @property
+    def unit_label(self) -> str:
+        return self.segment if self.unit == "segment" and self.segment else self.unit
+
+    def table_for_report(self) -> pd.DataFrame:
+        """``by_code`` plus an 'All codes' row, with readable headers and rounded figures.
+
+        Percentages to one decimal, coefficients to three; a blank figure shows as
+        an en dash and its reason sits in the Note column.
+        """
+        frame = pd.concat([self.by_code, self.overall.assign(code="All codes (pooled)", code_name="")],
+                          ignore_index=True)
+        kappa = "Cohen's κ" if len(self.coders) == 2 else "Fleiss' κ"
+        table = pd.DataFrame({
+            "Code": [name or key for key, name in zip(frame["code"], frame["code_name"])],
+            f"{self.unit_label.capitalize()}s": frame["n_units"].map(_count),
+        })
+        for coder in self.coders:
+            table[f"Coded by {coder}"] = frame[f"coded_by_{coder}"].map(_count)
+        table["Agreement %"] = frame["percent_agreement"].map(lambda v: _fmt(v * 100, 1))
+        table[kappa] = frame["kappa"].map(_fmt)
+        table["Krippendorff's α"] = frame["alpha"].map(_fmt)
+        table["Brennan–Prediger κ"] = frame["brennan_prediger"].map(_fmt)
+        if self.unit == "character":
+            table["Unitizing α"] = frame["unitizing_alpha"].map(_fmt)
+        table["Note"] = frame["flag"].fillna("")
+        return table
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain data (what ``qualcode agreement --json`` prints)."""
+        return {
+            "coders": self.coders, "unit": self.unit, "segment": self.segment,
+            "statuses": list(self.statuses), "kappa": self.kappa_name, "min_coded": self.min_coded,
+            "documents": self.documents, "overall": self.overall, "by_code": self.by_code,
+            "by_document": self.by_document,
+        }
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
+
+def _count(value: float) -> str:
+    return f"{int(value):,}" if not pd.isna(value) else "–"
+
+
+# -- gathering the codings -----------------------------------------------------------
+
+
+@dataclass
+class _Comparison:
+    """What is compared: coders, documents (id, name, text) and codes, with the spans."""
+
+    coders: list[str]
+    documents: list[tuple[int, str, str]]
+    codes: list[str]
+    code_names: dict[str, str]
+    spans: dict[tuple[int, str, str], list[tuple[int, int]]] = field(default_factory=dict)
+    n_codings: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def coder_spans(self, doc_id: int, code: str) -> list[list[tuple[int, int]]]:
+        return [self.spans.get((doc_id, code, coder), []) for coder in self.coders]
+
+
+def _check_choice(project: Project, name: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise InputError(project.location, f"{name} {value!r} is not one of {', '.join(allowed)}",
+                         f"use --{name} {allowed[0]} (or {', '.join(allowed[1:])})")
+
+
+def _compare(project: Project, coders: Sequence[str], codes: Sequence[str] | None,
+             documents: Sequence[int | str] | None, statuses: Sequence[str]) -> _Comparison:
+    coders = list(coders)
+    if len(coders) < 2:
+        raise InputError(project.location, f"agreement needs at least two coders, got {len(coders)}",
+                         "name two or more coders, e.g. --coders alex sam")
+    if len(set(coders)) != len(coders):
+        raise InputError(project.location, f"a coder is named twice in {coders}", "name each coder once")
+    bad_status = [s for s in statuses if s not in store.CODING_STATUSES]
+    if bad_status:
+        raise InputError(project.location, f"status {bad_status[0]!r} is not one of {store.CODING_STATUSES}",
+                         "count suggested and/or accepted codings")
+    known = set(project.coders()["name"])
+    for coder in coders:
+        if coder not in known:
+            listed = ", ".join(sorted(known)) or "none yet"
+            raise NotFoundError(f"{project.location}: no coder {coder!r}. Fix: name a coder who has "
+                                f"codings in this project ({listed}).")
+    codings = project.codings(status=list(statuses), coder=coders)
+    doc_ids = _compared_documents(project, codings, coders, documents)
+    codebook = project.codes(include_retired=True)
+    code_names = dict(zip(codebook["key"], codebook["name"]))
+    if codes is not None:
+        for code in codes:
+            if code not in code_names:
+                raise NotFoundError(f"{project.location}: no code {code!r}. Fix: use a code key from the "
+                                    "codebook (`qualcode codebook load` adds codes).")
+        code_list = list(dict.fromkeys(codes))
+    else:
+        used = set(codings.loc[codings["document_id"].isin(doc_ids), "code"])
+        code_list = [key for key in codebook["key"] if key in used]
+    comparison = _Comparison(coders, _texts(project, doc_ids), code_list, code_names)
+    wanted = codings[codings["document_id"].isin(doc_ids) & codings["code"].isin(code_list)]
+    columns = (wanted[c].tolist() for c in ("document_id", "code", "coder", "start", "end"))
+    for doc_id, code, coder, start, end in zip(*columns):
+        comparison.spans.setdefault((doc_id, code, coder), []).append((start, end))
+        comparison.n_codings[(doc_id, code)] = comparison.n_codings.get((doc_id, code), 0) + 1
+    return comparison
+
+
+def _compared_documents(project: Project, codings: pd.DataFrame, coders: list[str],
+                        documents: Sequence[int | str] | None) -> list[int]:
+    if documents is not None:
+        ids = list(dict.fromkeys(project.document_id(d) for d in documents))
+        if not ids:
+            raise InputError(project.location, "the list of documents to compare is empty",
+                             "name at least one document, or leave --documents out")
+        return ids
+    per_doc = codings.groupby("document_id")["coder"].nunique()
+    ids = sorted(int(d) for d in per_doc[per_doc == len(coders)].index)
+    if not ids:
+        raise NotEnoughData(
+            f"{project.location}: no document was coded by all of {', '.join(coders)}. Fix: have them "
+            "code the same documents, or name the documents to compare with --documents."
+        )
+    return ids
+
+
+def _texts(project: Project, doc_ids: list[int]) -> list[tuple[int, str, str]]:
+    d = store.documents
+    with project.engine.connect() as conn:
+        rows = conn.execute(sa.select(d.c.id, d.c.name, d.c.text).where(d.c.id.in_(doc_ids))).all()
+    by_id = {row[0]: (row[0], row[1], row[2]) for row in rows}
+    return [by_id[i] for i in doc_ids]
+
+
+# -- units -------------------------------------------------------------------------
+
+
+def _masks(spans: list[list[tuple[int, int]]], length: int) -> np.ndarray:
+    """Coders × characters: True where the coder's spans cover the character."""
+    masks = np.zeros((len(spans), length), dtype=bool)
+    for row, coder_spans in zip(masks, spans):
+        for start, end in coder_spans:  # a loop over codings, never over characters
+            row[start:end] = True
+    return masks
+
+
+def _segment_bounds(segments: list, length: int) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.asarray([s.start for s in segments], dtype=np.int64)
+    ends = np.asarray([s.end for s in segments], dtype=np.int64)
+    return np.clip(starts, 0, length), np.clip(ends, 0, length)
+
+
+def _unit_matrix(masks: np.ndarray, unit: str, bounds: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Coders × units, True where the coder coded the unit."""
+    if unit == "character":
+        return masks
+    if unit == "document":
+        return masks.any(axis=1, keepdims=True)
+    starts, ends = bounds
+    covered = np.concatenate([np.zeros((masks.shape[0], 1), dtype=np.int64), np.cumsum(masks, axis=1)], axis=1)
+    return (covered[:, ends] - covered[:, starts]) > 0  # any coded character overlaps the segment
+
+
+def _patterns(units: np.ndarray) -> np.ndarray:
+    """How many units carry each coder pattern (bit r set: coder r coded the unit)."""
+    n_coders = units.shape[0]
+    bits = (units.astype(np.int64) << np.arange(n_coders, dtype=np.int64)[:, None]).sum(axis=0)
+    return np.bincount(bits, minlength=1 << n_coders).astype(float)
+
+
+def _pattern_matrix(n_coders: int) -> np.ndarray:
+    """Coders × patterns: the coded/not coded value each pattern stands for."""
+    patterns = np.arange(1 << n_coders)
+    return ((patterns[None, :] >> np.arange(n_coders)[:, None]) & 1).astype(float)
+
+
+# -- statistics per row ---------------------------------------------------------------
+
+
+def _row(coders: list[str], counts: np.ndarray, n_coded_spans: int, unit_word: str, min_coded: int,
+         unitizing: stats.Statistic | None) -> dict[str, Any]:
+    """Counts and statistics for one set of binary decisions, flagged when thin."""
+    n = len(coders)
+    matrix = _pattern_matrix(n)
+    full = (1 << n) - 1
+    row: dict[str, Any] = {"n_units": float(counts.sum())}
+    for r, coder in enumerate(coders):
+        row[f"coded_by_{coder}"] = float(counts[matrix[r] == 1].sum())
+    row["all_coded"] = float(counts[full])
+    row["any_coded"] = float(counts.sum() - counts[0])
+    coded = n_coded_spans if unit_word == "coding" else row["any_coded"]
+    flags = []
+    if row["any_coded"] == 0:
+        flags.append("not coded by any coder")
+    elif coded < min_coded:
+        noun = "coding" if unit_word == "coding" else f"coded {unit_word}"
+        flags.append(f"too little data: {int(coded)} {noun}{'s' if coded != 1 else ''} (fewer than {min_coded})")
+    blank = bool(flags)
+    idle = [c for c in coders if row[f"coded_by_{c}"] == 0]
+    if idle and row["any_coded"] > 0:
+        flags.append(f"{', '.join(idle)} did not use this code")
+    keep = counts > 0
+    data, weights = matrix[:, keep], counts[keep]
+    values = {
+        "percent_agreement": stats.percent_agreement(data, weights),
+        "kappa": stats.cohen_kappa(data, weights) if n == 2 else stats.fleiss_kappa(data, weights),
+        "alpha": stats.krippendorff_alpha(data, "nominal", weights),
+        "brennan_prediger": stats.brennan_prediger(data, q=2, weights=weights),
+    }
+    if unitizing is not None:
+        values["unitizing_alpha"] = unitizing
+    for name, stat in values.items():
+        row[name] = math.nan if blank else stat.value
+    if not blank:
+        reasons = dict.fromkeys(s.reason for s in values.values() if s.reason)
+        flags.extend(reasons)
+    row["flag"] = "; ".join(flags)  # "" when nothing to say
+    return row
+
+
+def _sections_alpha(comparison: _Comparison, code: str) -> stats.Statistic:
+    """Unitizing alpha for one code over all compared documents laid end to end."""
+    offset, breaks = 0, []
+    spans: list[list[tuple[int, int]]] = [[] for _ in comparison.coders]
+    for doc_id, _, text in comparison.documents:
+        for r, coder_spans in enumerate(comparison.coder_spans(doc_id, code)):
+            spans[r].extend((offset + s, offset + e) for s, e in coder_spans)
+        offset += len(text)
+        breaks.append(offset)
+    return stats.unitizing_alpha(spans, offset, breaks=breaks)
+
+
+def _sentence_splitter() -> "Language":
+    """Blank English with spaCy's sentencizer: the sentence splitter of qualcode's default
+    pipeline (``nlp.blank_pipeline``) without its lemma table, which takes seconds to load
+    and plays no part in where sentences end."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def _doc_units(comparison: _Comparison, project: Project, unit: str, segment: str,
+               nlp: "Language | None") -> Iterator[tuple[int, str, str, tuple | None, list]]:
+    """Per compared document: id, name, text, segment bounds and segments (segment unit)."""
+    turns: dict[int, list] = {}
+    if unit == "segment":
+        from .segments import load_turns
+
+        turns = load_turns(project, [d for d, _, _ in comparison.documents])
+        if segment == "sentence" and nlp is None:
+            nlp = _sentence_splitter()
+    for doc_id, name, text in comparison.documents:
+        if unit == "segment":
+            from .segments import segment_document
+
+            segments = segment_document(text, turns.get(doc_id, []), segment, nlp=nlp)
+            yield doc_id, name, text, _segment_bounds(segments, len(text)), segments
+        else:
+            yield doc_id, name, text, None, []
+
+
+def agreement(
+    project: Project,
+    coders: Sequence[str],
+    unit: str = "character",
+    segment: str = "sentence",
+    codes: Sequence[str] | None = None,
+    documents: Sequence[int | str] | None = None,
+    statuses: Sequence[str] = COUNTED_STATUSES,
+    min_coded: int = MIN_CODED,
+    nlp: "Language | None" = None,
+) -> AgreementResult:
+    """Agreement between ``coders`` per code, overall and per document.
+
+    ``unit`` is character, segment or document; ``segment`` says which segments
+    (sentence, paragraph, turn) when ``unit="segment"``. See the module docstring for
+    which codings, documents and codes are compared.
+
+    >>> agreement(project, ["alex", "sam"]).table_for_report()   # doctest: +SKIP
+    """
+    _check_choice(project, "unit", unit, UNITS)
+    _check_choice(project, "segment", segment, SEGMENT_KINDS)
+    comparison = _compare(project, coders, codes, documents, statuses)
+    coders = comparison.coders
+    unit_word = {"character": "coding", "document": "document"}.get(unit, segment)
+    totals = {code: np.zeros(1 << len(coders)) for code in comparison.codes}
+    by_document, documents_rows = [], []
+    for doc_id, name, text, bounds, segments in _doc_units(comparison, project, unit, segment, nlp):
+        n_units = {"character": len(text), "document": 1}.get(unit, len(segments))
+        documents_rows.append({"document_id": doc_id, "document": name, "characters": len(text), "units": n_units})
+        for code in comparison.codes:
+            spans = comparison.coder_spans(doc_id, code)
+            counts = np.zeros(1 << len(coders))
+            if any(spans):
+                counts = _patterns(_unit_matrix(_masks(spans, len(text)), unit, bounds))
+            else:
+                counts[0] = n_units
+            totals[code] += counts
+            n_spans = comparison.n_codings.get((doc_id, code), 0)
+            unitizing = stats.unitizing_alpha(spans, len(text)) if unit == "character" else None
+            by_document.append({"document_id": doc_id, "document": name, "code": code,
+                                **_row(coders, counts, n_spans, unit_word, min_coded, unitizing)})
+    by_code, unitizing = [], {}
+    for code in comparison.codes:
+        n_spans = sum(comparison.n_codings.get((d, code), 0) for d, _, _ in comparison.documents)
+        if unit == "character":
+            unitizing[code] = _sections_alpha(comparison, code)
+        by_code.append({"code": code, "code_name": comparison.code_names.get(code, code),
+                        **_row(coders, totals[code], n_spans, unit_word, min_coded, unitizing.get(code))})
+    by_code_frame = pd.DataFrame(by_code, columns=_columns(coders, unit, leading=["code", "code_name"]))
+    overall = _overall(comparison, totals, by_code_frame, unitizing, unit, unit_word, min_coded)
+    return AgreementResult(
+        coders=list(coders), unit=unit, segment=segment if unit == "segment" else None,
+        documents=pd.DataFrame(documents_rows, columns=["document_id", "document", "characters", "units"]),
+        by_code=by_code_frame, overall=overall,
+        by_document=pd.DataFrame(by_document, columns=_columns(coders, unit, ["document_id", "document", "code"])),
+        statuses=tuple(statuses), min_coded=min_coded,
+    )
+
+
+def _columns(coders: list[str], unit: str, leading: list[str]) -> list[str]:
+    columns = leading + ["n_units"] + [f"coded_by_{c}" for c in coders] + ["all_coded", "any_coded",
+                                                                            "percent_agreement", "kappa", "alpha",
+                                                                            "brennan_prediger"]
+    if unit == "character":
+        columns.append("unitizing_alpha")
+    return columns + ["flag"]
+
+
+def _overall(comparison: _Comparison, totals: dict[str, np.ndarray], by_code: pd.DataFrame,
+             unitizing_by_code: dict[str, stats.Statistic], unit: str, unit_word: str,
+             min_coded: int) -> pd.DataFrame:
+    """Every (unit, code) decision pooled, plus the mean of the per-code kappas.
+
+    The pooled unitizing alpha is 1 - mean(D_o) / mean(D_e) over the codes, the way
+    Krippendorff's alpha combines categories.
+    """
+    coders = comparison.coders
+    pooled = sum(totals.values()) if totals else np.zeros(1 << len(coders))
+    n_spans = sum(comparison.n_codings.values())
+    unitizing = None
+    if unit == "character":
+        parts = [p for p in unitizing_by_code.values() if p.details.get("D_e", 0) > 0]
+        if parts:
+            d_o = float(np.mean([p.details["D_o"] for p in parts]))
+            d_e = float(np.mean([p.details["D_e"] for p in parts]))
+            unitizing = stats.Statistic("Krippendorff's unitizing alpha", 1 - d_o / d_e, 0.0)
+        else:
+            unitizing = stats.Statistic("Krippendorff's unitizing alpha", math.nan, 0.0, "no code was used")
+    row = _row(coders, pooled, n_spans, unit_word, min_coded, unitizing)
+    kappas = by_code["kappa"].dropna()
+    row.update({"n_codes": len(comparison.codes), "n_documents": len(comparison.documents),
+                "mean_code_kappa": float(kappas.mean()) if len(kappas) else math.nan,
+                "codes_with_kappa": int(len(kappas))})
+    columns = ["n_codes", "n_documents"] + _columns(coders, unit, [])[:-1] + ["mean_code_kappa",
+                                                                              "codes_with_kappa", "flag"]
+    return pd.DataFrame([row], columns=columns)
+
+
+# -- disagreements and consensus -------------------------------------------------------
+
+
+def disagreements(
+    project: Project,
+    coders: Sequence[str],
+    code: str | Sequence[str] | None = None,
+    unit: str = "character",
+    segment: str = "sentence",
+    documents: Sequence[int | str] | None = None,
+    statuses: Sequence[str] = COUNTED_STATUSES,
+    nlp: "Language | None" = None,
+) -> pd.DataFrame:
+    """The text where the coders differ: one row per stretch, code and pattern.
+
+    Character unit: maximal runs of characters over which the same coders (not all)
+    coded the code, trimmed of surrounding whitespace; runs of whitespace only are
+    left out (a trailing space is not worth a meeting). Segment unit: each segment the coders coded differently.
+    Document unit: each document some but not all coders coded. Columns: document_id,
+    document, code, start, end, text (an excerpt), coded_by, not_coded_by, and one
+    boolean column per coder.
+    """
+    _check_choice(project, "unit", unit, UNITS)
+    _check_choice(project, "segment", segment, SEGMENT_KINDS)
+    codes = [code] if isinstance(code, str) else code
+    comparison = _compare(project, coders, codes, documents, statuses)
+    coders = comparison.coders
+    rows = []
+    for doc_id, name, text, bounds, segments in _doc_units(comparison, project, unit, segment, nlp):
+        for key in comparison.codes:
+            spans = comparison.coder_spans(doc_id, key)
+            if not any(spans):
+                continue
+            masks = _masks(spans, len(text))
+            for start, end, pattern in _differing(masks, unit, bounds, len(text)):
+                if unit == "character":  # trim to what a reader sees; skip whitespace-only runs
+                    excerpt = text[start:end]
+                    if not excerpt.strip():
+                        continue
+                    start += len(excerpt) - len(excerpt.lstrip())
+                    end -= len(excerpt) - len(excerpt.rstrip())
+                excerpt = text[start:end]
+                rows.append({
+                    "document_id": doc_id, "document": name, "code": key, "start": start, "end": end,
+                    "text": excerpt if len(excerpt) <= EXCERPT_CHARS else excerpt[:EXCERPT_CHARS - 1] + "…",
+                    "coded_by": ", ".join(c for c, on in zip(coders, pattern) if on),
+                    "not_coded_by": ", ".join(c for c, on in zip(coders, pattern) if not on),
+                    **{c: bool(on) for c, on in zip(coders, pattern)},
+                })
+    columns = ["document_id", "document", "code", "start", "end", "text", "coded_by", "not_coded_by", *coders]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _differing(masks: np.ndarray, unit: str, bounds: tuple | None, length: int) -> Iterator[tuple[int, int, list[bool]]]:
+    """(start, end, who coded) for each stretch where the coders are not unanimous."""
+    units = _unit_matrix(masks, unit, bounds)
+    split = units.any(axis=0) & ~units.all(axis=0)
+    if unit == "document":
+        if split[0]:
+            yield 0, length, units[:, 0].tolist()
+        return
+    if unit == "segment":
+        starts, ends = bounds
+        for i in np.flatnonzero(split):
+            yield int(starts[i]), int(ends[i]), units[:, i].tolist()
+        return
+    bits = (units.astype(np.int64) << np.arange(units.shape[0])[:, None]).sum(axis=0)
+    edges = np.concatenate([[0], np.flatnonzero(np.diff(bits)) + 1, [length]])
+    for start, end in zip(edges[:-1], edges[1:]):
+        if split[start]:
+            yield int(start), int(end), units[:, start].tolist()
+
+
+def settle(
+    project: Project,
+    rows: pd.DataFrame | Iterable[tuple[int | str, int, int, str]],
+    decided_by: str,
+    keep: bool = True,
+) -> list[int]:
+    """Record the team's decision on disagreements as codings by coder 'consensus'.
+
+    ``rows`` are rows of ``disagreements()`` or ``(document, start, end, code)``
+    tuples. ``keep=True``: the code applies, so an accepted consensus coding of the
+    span is written. ``keep=False``: it does not, so the consensus coding is written
+    with status 'rejected' (the decision is on record, and counts nowhere). The
+    original coders' codings are never changed. A decision already on record for the
+    same span, code and outcome is not written twice. Returns the new coding ids.
+
+    >>> settle(project, disagreements(project, ["alex", "sam"]).head(3), decided_by="team")   # doctest: +SKIP
+    """
+    if not decided_by or not str(decided_by).strip():
+        raise InputError(project.location, "settle needs the name of who decided (decided_by)",
+                         "pass decided_by='team meeting 12 May' or the lead coder's name")
+    status = "accepted" if keep else "rejected"
+    wanted = []
+    for document, start, end, code, who in _decisions(rows):
+        doc_id = project.document_id(document)
+        provenance = {"decided_by": decided_by, "decision": "keep" if keep else "drop"}
+        if who is not None:
+            provenance["coded_by"] = who
+        wanted.append(NewCoding(doc_id, int(start), int(end), code, CONSENSUS_CODER, status=status,
+                                method="consensus", provenance=provenance))
+    existing = project.codings(coder=CONSENSUS_CODER)
+    seen = set(zip(existing["document_id"], existing["start"], existing["end"], existing["code"], existing["status"]))
+    new = []
+    for coding in wanted:
+        key = (coding.document_id, coding.start, coding.end, coding.code, coding.status)
+        if key not in seen:
+            seen.add(key)
+            new.append(coding)
+    return project.add_codings(new, actor=decided_by)
+
+
+def _decisions(rows: Any) -> Iterator[tuple[Any, int, int, str, str | None]]:
+    if isinstance(rows, pd.DataFrame):
+        missing = [c for c in ("start", "end", "code") if c not in rows.columns]
+        if missing or not ({"document_id", "document"} & set(rows.columns)):
+            raise ValueError("rows need columns document_id (or document), start, end and code, as "
+                             f"disagreements() returns; missing {missing or ['document_id']}")
+        doc_column = "document_id" if "document_id" in rows.columns else "document"
+        for record in rows.to_dict("records"):
+            document = record[doc_column]
+            document = int(document) if isinstance(document, (int, np.integer)) else document
+            yield document, int(record["start"]), int(record["end"]), record["code"], record.get("coded_by")
+        return
+    for item in rows:
+        document, start, end, code = item
+        document = int(document) if isinstance(document, (int, np.integer)) else document
+        yield document, int(start), int(end), code, None

@@ -1,0 +1,163 @@
+"""Verbs for codings and their review: ``codings import|export``, ``learn``, ``suggest``,
+``keywords``, ``review``. Each is a thin layer over one function of ``codings_io``,
+``learn`` or ``review``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import codings_io, learn, review
+from ..errors import InputError
+from ..project import Project
+from .app import app
+from .output import JsonOption, emit
+
+codings_app = typer.Typer(help="Import and export codings as CSV.", no_args_is_help=True)
+app.add_typer(codings_app, name="codings")
+
+UnitOption = typer.Option("sentence", "--unit", help="Segments to learn from and suggest for: sentence, paragraph or turn.")
+
+
+@codings_app.command("import")
+def codings_import(
+    project: Path = typer.Argument(..., help="The project file."),
+    file: Path = typer.Argument(..., help="CSV: document,start,end,code,coder[,status][,confidence][,memo]."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import codings from CSV: every row is checked first; all go in or none do."""
+    with Project.open(project) as p:
+        result = codings_io.import_codings(p, file)
+    emit(result.to_dict() if as_json else {k: v for k, v in result.to_dict().items() if k != "ids"}, as_json)
+
+
+@codings_app.command("export")
+def codings_export(
+    project: Path = typer.Argument(..., help="The project file."),
+    out: Path = typer.Argument(..., help="The CSV file to write."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only codings with this status: suggested, accepted or rejected."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Only this coder's codings."),
+    code: Optional[str] = typer.Option(None, "--code", help="Only this code (its key)."),
+    method: Optional[str] = typer.Option(None, "--method", help="Only codings made by this method (manual, rule, learned …)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Export codings to CSV with the coded text (safe to open in a spreadsheet)."""
+    with Project.open(project) as p:
+        frame = codings_io.export_codings(p, out, status=status, coder=coder, code=code, method=method)
+    emit({"file": str(out), "codings": len(frame)}, as_json)
+
+
+@app.command("learn")
+def learn_cmd(
+    project: Path = typer.Argument(..., help="The project file."),
+    folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by document)."),
+    unit: str = UnitOption,
+    min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Train on accepted codings; show cross-validated precision, recall and F1 per code."""
+    with Project.open(project) as p:
+        frame = learn.cross_validate(p, folds=folds, unit=unit, min_examples=min_examples)
+    emit(frame, as_json, title=None if as_json else f"Cross-validated by document ({unit}s):")
+
+
+@app.command("suggest")
+def suggest_cmd(
+    project: Path = typer.Argument(..., help="The project file."),
+    min_confidence: float = typer.Option(0.5, "--min-confidence", help="Write suggestions at or above this calibrated confidence."),
+    unit: str = UnitOption,
+    folds: int = typer.Option(5, "--folds", help="Folds for the calibration and figures."),
+    min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Suggest codes for uncoded segments from the accepted coding (method 'learned')."""
+    with Project.open(project) as p:
+        result = learn.suggest(p, unit=unit, min_confidence=min_confidence, folds=folds, min_examples=min_examples)
+    if as_json:
+        emit(result.to_dict(), True)
+        return
+    emit({"written": result.written, "already coded (skipped)": result.already_coded,
+          "below confidence": result.below_confidence, "training segments": result.training_segments},
+         False)
+    for code, n in result.by_code.items():
+        typer.echo(f"  {code}: {n}")
+    for code, reason in result.refused.items():
+        typer.echo(f"refused {code}: {reason}")
+
+
+@app.command("keywords")
+def keywords_cmd(
+    project: Path = typer.Argument(..., help="The project file."),
+    code: str = typer.Option(..., "--code", help="The code whose accepted segments to mine."),
+    top: int = typer.Option(20, "--top", help="How many terms."),
+    unit: str = UnitOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Terms over-represented in a code's accepted segments and not yet in the codebook."""
+    with Project.open(project) as p:
+        frame = learn.discover_keywords(p, code, top=top, unit=unit)
+    emit(frame, as_json)
+
+
+REVIEW_ACTIONS = ("accept", "reject", "recode", "undo", "methods", "queue")
+
+
+def _ids(value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        return [int(v) for v in value.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise InputError("--ids", f"{value!r} is not a list of coding ids", "give ids like --ids 1,2,3") from None
+
+
+@app.command("review")
+def review_cmd(
+    project: Path = typer.Argument(..., help="The project file."),
+    action: str = typer.Argument(..., help="accept | reject | recode | undo | methods | queue"),
+    code: Optional[str] = typer.Option(None, "--code", help="Only suggestions of this code."),
+    method: Optional[str] = typer.Option(None, "--method", help="Only suggestions made by this method (rule, learned …)."),
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", help="Only suggestions at or above this confidence."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Only suggestions by this coder."),
+    ids: Optional[str] = typer.Option(None, "--ids", help="Coding ids, e.g. 1,2,3."),
+    to: Optional[str] = typer.Option(None, "--to", help="recode: the code to give them."),
+    batch: Optional[str] = typer.Option(None, "--batch", help="undo: the batch a review action printed."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who decides (default: your login name)."),
+    overall: bool = typer.Option(False, "--overall", help="methods: one row per method, not per code."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Accept, reject, recode or undo suggestions, singly or in bulk; `methods` shows how
+    far each method agrees with the reviewers; `queue` lists pending ones, least certain first."""
+    if action not in REVIEW_ACTIONS:
+        raise InputError("review", f"unknown action {action!r}", f"use one of {', '.join(REVIEW_ACTIONS)}")
+    with Project.open(project) as p:
+        if action == "methods":
+            emit(review.method_agreement(p, by_code=not overall), as_json)
+            return
+        if action == "queue":
+            frame = learn.review_queue(p, method=method, code=code)
+            columns = ["id", "document", "start", "end", "code", "confidence", "method", "explanation"]
+            emit(frame if as_json else frame.reindex(columns=columns), as_json)
+            return
+        selection = _ids(ids)
+        if action == "recode":
+            if not to:
+                raise InputError("review recode", "no target code", "give --to CODE")
+            result = review.recode(p, selection, to, by=by)
+        elif action == "undo":
+            result = review.undo(p, batch=batch, ids=selection, by=by)
+        else:
+            decide = review.accept if action == "accept" else review.reject
+            result = decide(p, ids=selection, code=code, method=method, min_confidence=min_confidence,
+                            coder=coder, by=by)
+    if as_json:
+        emit(result.to_dict(), True)
+        return
+    emit({"action": result.action, "changed": result.changed, "unchanged": result.unchanged,
+          "by": result.by, "batch": result.batch or "(nothing changed)"}, False)
+    for key, n in result.by_code.items():
+        typer.echo(f"  {key}: {n}")
+    if result.batch and result.action != "undo":
+        typer.echo(f"undo with: qualcode review {project} undo --batch {result.batch}")

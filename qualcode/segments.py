@@ -1,0 +1,264 @@
+"""Segments: the sentences, paragraphs or speaker turns a code is applied to.
+
+A segment is a character span ``[start, end)`` of a document's stored text, trimmed of
+surrounding whitespace, so ``text[start:end]`` is exactly what a reader sees. Segments
+nest: a sentence never crosses a paragraph break, and neither crosses a turn boundary,
+so every segment belongs to at most one turn and knows its speaker (auto-coding skips
+interviewer turns by it).
+
+How the text is cut (one rule for every unit, so offsets cannot drift):
+- turn boundaries (and the gaps between turns: a title before the first turn is a
+  segment of its own, with no turn) cut every unit;
+- paragraphs: every line break ends a paragraph (transcripts, Word exports and case
+  notes write one paragraph per line, and headers such as ``Date: 3 May`` are lines
+  of their own), except in hard-wrapped prose: a text with blank lines whose other
+  lines are mostly 40 to 100 characters long is wrapped, and there only blank lines
+  end paragraphs;
+- sentences: spaCy's sentence starts, plus the paragraph and turn cuts above. An
+  opening bracket or quote glued to the next word starts the sentence it opens
+  ("[laughs] And…"), where spaCy's sentencizer leaves it on the previous one.
+The pieces between consecutive cuts are stripped; empty ones are dropped. So for
+sentences the segments cover every non-whitespace character of the text.
+
+>>> from qualcode.importers.base import Turn
+>>> text = "I: How is supervision?\\nP: Good. We meet weekly."
+>>> turns = [Turn(0, 22, "I", True), Turn(23, 47, "P")]
+>>> [(s.unit, text[s.start:s.end], s.turn) for s in segment_document(text, turns, "sentence")]
+[('sentence', 'I: How is supervision?', 0), ('sentence', 'P: Good.', 1), ('sentence', 'We meet weekly.', 1)]
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import sqlalchemy as sa
+
+from . import store
+
+if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+    from .project import Project
+
+UNITS = ("sentence", "paragraph", "turn")
+
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+_WRAP_WIDTH = (40, 100)  # line lengths typical of hard-wrapped text
+_WRAPPED_SHARE = 0.8
+
+
+@dataclass
+class Segment:
+    """One unit of text a code can be applied to: ``[start, end)`` of the stored text."""
+
+    start: int
+    end: int
+    unit: str
+    turn: int | None = None  # the turn's ``seq``; None outside any turn
+    speaker: str | None = None
+    is_interviewer: bool = False
+
+
+@dataclass(frozen=True)
+class TurnSpan:
+    """The parts of a speaker turn segmentation needs, whatever it was read from."""
+
+    start: int
+    end: int
+    seq: int | None
+    speaker: str | None
+    is_interviewer: bool
+
+
+def turn_spans(turns: Any) -> list[TurnSpan]:
+    """Normalise ``turns`` (Turn-like objects, a DataFrame from ``project.turns``, or
+    TurnSpans) to TurnSpans sorted by start.
+
+    Objects without a ``seq`` (an importer's ``Turn``) are numbered 0, 1, … in the order
+    given, as the importer numbers them in the store.
+    """
+    if turns is None:
+        return []
+    if hasattr(turns, "itertuples"):  # a DataFrame
+        rows = list(turns.itertuples(index=False))
+    else:
+        rows = list(turns)
+    spans = []
+    for position, row in enumerate(rows):
+        seq = getattr(row, "seq", position)
+        spans.append(TurnSpan(
+            int(row.start), int(row.end), None if seq is None else int(seq),
+            getattr(row, "speaker", None), bool(getattr(row, "is_interviewer", False)),
+        ))
+    spans.sort(key=lambda t: (t.start, t.end))
+    return spans
+
+
+def _regions(length: int, turns: list[TurnSpan]) -> list[tuple[int, int, TurnSpan | None]]:
+    """Cover ``[0, length)`` with the turns and the gaps between them, in order.
+
+    Turns are clipped to the text and to each other, so overlapping or out-of-range
+    turns from a faulty import still give disjoint segments.
+    """
+    regions: list[tuple[int, int, TurnSpan | None]] = []
+    pos = 0
+    for turn in turns:
+        start, end = max(turn.start, pos), min(turn.end, length)
+        if end <= start:
+            continue
+        if start > pos:
+            regions.append((pos, start, None))
+        regions.append((start, end, turn))
+        pos = end
+    if pos < length or not regions:
+        regions.append((pos, length, None))
+    return regions
+
+
+def is_hard_wrapped(text: str) -> bool:
+    """True for prose wrapped at a fixed width, paragraphs separated by blank lines.
+
+    >>> is_hard_wrapped(("word " * 14 + "\\n") * 3 + "\\n" + "Next paragraph.")
+    True
+    >>> is_hard_wrapped("Date: 3 May\\nSite: North\\n\\nI: Hello")
+    False
+    """
+    if not _BLANK_LINE.search(text):
+        return False
+    lines = text.split("\n")
+    inner = [len(line) for line, after in zip(lines, lines[1:]) if line.strip() and after.strip()]
+    if len(inner) < 3:
+        return False
+    return sum(_WRAP_WIDTH[0] <= n <= _WRAP_WIDTH[1] for n in inner) >= _WRAPPED_SHARE * len(inner)
+
+
+def paragraph_breaks(text: str) -> list[int]:
+    """Positions where a paragraph ends (see the module docstring for the rule).
+
+    >>> paragraph_breaks("a\\nb\\n\\nc")
+    [1, 3, 4]
+    """
+    if is_hard_wrapped(text):
+        return [m.start() for m in _BLANK_LINE.finditer(text)]
+    return [m.start() for m in re.finditer("\n", text)]
+
+
+def sentence_starts(doc: "Doc") -> list[int]:
+    """Character offsets where a sentence of ``doc`` starts."""
+    starts = []
+    for sent in doc.sents:
+        i = sent.start
+        while i > 0 and doc[i - 1].is_left_punct and not doc[i - 1].whitespace_ and doc[i - 1].idx > (starts[-1] if starts else 0):
+            i -= 1
+        starts.append(doc[i].idx if i < sent.start else sent.start_char)
+    return starts
+
+
+def segment_document(
+    text: str,
+    turns: Any,
+    unit: str,
+    nlp: "Language | None" = None,
+    doc: "Doc | None" = None,
+) -> list[Segment]:
+    """Cut ``text`` into ``unit`` segments ("sentence", "paragraph" or "turn").
+
+    ``turns`` is a list of Turn-like objects or ``project.turns(doc_id)`` (may be empty).
+    For sentences, pass the spaCy ``doc`` of ``text`` if you already have it (auto-coding
+    parses each document once), else ``nlp`` or the default pipeline parses it.
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
+    regions = _regions(len(text), turn_spans(turns))
+    cuts = {start for start, _, _ in regions}
+    if unit != "turn":
+        cuts.update(paragraph_breaks(text))
+    if unit == "sentence":
+        if doc is None:
+            from .nlp import load_pipeline
+
+            doc = (nlp or load_pipeline())(text)
+        elif _doc_length(doc) != len(text):
+            raise ValueError("doc was not made from this text (lengths differ)")
+        cuts.update(sentence_starts(doc))
+    cuts.add(len(text))
+    return _pieces(text, sorted(cuts), regions, unit)
+
+
+def _doc_length(doc: "Doc") -> int:
+    """Characters ``doc`` covers, without building ``doc.text`` (which walks every token)."""
+    if not len(doc):
+        return 0
+    last = doc[-1]
+    return last.idx + len(last.text_with_ws)
+
+
+def _pieces(text: str, cuts: list[int], regions: list[tuple[int, int, TurnSpan | None]],
+            unit: str) -> list[Segment]:
+    """The stripped, non-empty text between consecutive cuts, each tagged with its turn."""
+    region_starts = [start for start, _, _ in regions]
+    segments = []
+    for a, b in zip(cuts, cuts[1:]):
+        piece = text[a:b]
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        start = a + (len(piece) - len(piece.lstrip()))
+        end = start + len(stripped)
+        turn = regions[bisect_right(region_starts, start) - 1][2]
+        if turn is None:
+            segments.append(Segment(start, end, unit))
+        else:
+            segments.append(Segment(start, end, unit, turn.seq, turn.speaker, turn.is_interviewer))
+    return segments
+
+
+def load_turns(project: "Project", document_ids: Iterable[int] | None = None) -> dict[int, list[TurnSpan]]:
+    """Every document's turns in one query, as ``{document_id: [TurnSpan, …]}``."""
+    t = store.turns
+    query = sa.select(t.c.document_id, t.c.start, t.c.end, t.c.seq, t.c.speaker, t.c.is_interviewer)
+    if document_ids is not None:
+        query = query.where(t.c.document_id.in_(list(document_ids)))
+    by_document: dict[int, list[TurnSpan]] = {}
+    with project.engine.connect() as conn:
+        for doc_id, start, end, seq, speaker, is_interviewer in conn.execute(query.order_by(t.c.document_id, t.c.start)):
+            by_document.setdefault(doc_id, []).append(TurnSpan(start, end, seq, speaker, bool(is_interviewer)))
+    return by_document
+
+
+def iter_segments(
+    project: "Project",
+    unit: str,
+    documents: Iterable[int | str] | None = None,
+    nlp: "Language | None" = None,
+    batch_size: int = 64,
+) -> Iterator[tuple[int, Segment, str]]:
+    """Stream ``(document_id, segment, segment_text)`` over the project's current documents.
+
+    Texts are parsed with ``nlp.pipe(…, as_tuples=True)`` one batch at a time and each
+    Doc is dropped once cut, so memory stays flat however large the corpus.
+
+    >>> for doc_id, seg, text in iter_segments(project, "sentence"):   # doctest: +SKIP
+    ...     print(doc_id, seg.turn, text)
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
+    ids = None if documents is None else [project.document_id(d) for d in documents]
+    turns = load_turns(project, ids)
+    texts = project.iter_texts(ids)
+    if unit == "sentence":
+        from .nlp import load_pipeline
+
+        nlp = nlp or load_pipeline()
+        parsed = ((doc_id, text, doc) for doc, (doc_id, text) in
+                  nlp.pipe(((text, (doc_id, text)) for doc_id, text in texts),
+                           as_tuples=True, batch_size=batch_size))
+    else:
+        parsed = ((doc_id, text, None) for doc_id, text in texts)
+    for doc_id, text, doc in parsed:
+        for segment in segment_document(text, turns.get(doc_id, []), unit, doc=doc):
+            yield doc_id, segment, text[segment.start:segment.end]

@@ -1,0 +1,55 @@
+"""The default pipeline: offline, cached, lower-cased lookup lemmas; named models."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode import nlp
+from qualcode.errors import ModelNotInstalled
+
+
+def test_default_pipeline_has_sentences_and_lemmas_without_a_download():
+    pipeline = nlp.load_pipeline()
+    assert pipeline.pipe_names == ["sentencizer", nlp.LEMMATIZER]
+    doc = pipeline("We held group supervisions. The workers were supervising children.")
+    assert [t.lemma_ for t in doc][:4] == ["we", "hold", "group", "supervision"]
+    assert [s.text for s in doc.sents] == ["We held group supervisions.",
+                                           "The workers were supervising children."]
+
+
+def test_lemmas_are_lower_cased_so_sentence_starts_match():
+    doc = nlp.load_pipeline()("Supervising was hard. supervising was hard.")
+    assert doc[0].lemma_ == doc[4].lemma_ == "supervise"
+
+
+def test_plural_fallback_only_strips_plausible_plurals():
+    lemmatizer = nlp.load_pipeline().get_pipe(nlp.LEMMATIZER)
+    assert lemmatizer.lemma("escalations") == "escalation"
+    assert lemmatizer.lemma("process") == "process"
+    assert lemmatizer.lemma("crisis") == "crisis"
+    assert lemmatizer.lemma("news") == "news"  # too short to guess
+
+
+def test_pipelines_are_cached_per_name():
+    assert nlp.load_pipeline() is nlp.load_pipeline(None)
+
+
+def test_stock_pipeline_is_spacys_own_lemmatiser():
+    stock = nlp.stock_pipeline()
+    assert stock.pipe_names == ["sentencizer", "lemmatizer"]
+    assert stock("children")[0].lemma_ == "child"
+
+
+def test_model_that_is_not_installed_says_how_to_install_it():
+    with pytest.raises(ModelNotInstalled) as err:
+        nlp.load_pipeline("en_core_web_zz")
+    message = str(err.value)
+    assert "'en_core_web_zz' is not installed" in message
+    assert "python -m spacy download en_core_web_zz" in message
+    assert "pip install en_core_web_zz" in message
+    assert "never downloads" in message
+
+
+def test_model_name_for_provenance():
+    assert nlp.model_name(None) == "blank:en"
+    assert nlp.model_name("en_core_web_sm") == "en_core_web_sm"
