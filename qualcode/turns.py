@@ -38,7 +38,18 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from qualcode.importers.base import Turn
+
+@dataclass
+class Turn:
+    """One speaker turn: the span ``[start, end)`` of the document text it covers."""
+
+    start: int
+    end: int
+    speaker: str
+    is_interviewer: bool = False
+    time_start: float | None = None  # seconds from the start of the recording
+    time_end: float | None = None
+
 
 # A clock time: 0:03, 12:05, 1:02:03, 00:01:23.456, 00:01:23,456.
 TIMESTAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"

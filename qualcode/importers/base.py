@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..turns import Turn  # re-exported: importers return Turn spans
+
 SOURCE_TYPES = (
     "staff interview",
     "family interview",
@@ -22,18 +24,6 @@ SOURCE_TYPES = (
     "survey response",
     "other",
 )
-
-
-@dataclass
-class Turn:
-    """One speaker turn: the span ``[start, end)`` of the document text it covers."""
-
-    start: int
-    end: int
-    speaker: str
-    is_interviewer: bool = False
-    time_start: float | None = None  # seconds from the start of the recording
-    time_end: float | None = None
 
 
 @dataclass

@@ -42,7 +42,7 @@ from webvtt.errors import MalformedCaptionError, MalformedFileError
 from qualcode.errors import ImportFailed
 from qualcode.importers.base import ImportOptions, ParsedDocument, Turn, importer
 from qualcode.textnorm import decode_text, normalise_text
-from qualcode import turns as turn_rules  # a module: qualcode.turns imports this package
+from qualcode import turns as turn_rules
 
 _TIME = r"(?:\d+:)?\d{1,2}:\d{1,2}[.,]\d{1,3}"
 _TIMING_LINE = re.compile(r"\s*(" + _TIME + r")\s*-->\s*(" + _TIME + r")(?:\s.*)?$")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from qualcode.errors import ImportFailed
 from qualcode.importers.base import ImportOptions, ParsedDocument, importer
-from qualcode import turns  # a module, not names: qualcode.turns imports this package
+from qualcode import turns
 from qualcode.textnorm import decode_text, normalise_text
 
 
