@@ -14,7 +14,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from . import store
+from . import store, store_measures
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,10 @@ MIGRATIONS: list[Migration] = [
             store.coding_events,
             store.memos,
         ),
+    ),
+    Migration(
+        "0002_indicators_surveys",
+        _create(store_measures.indicator_values, store_measures.survey_items, store_measures.survey_responses),
     ),
 ]
 
