@@ -194,7 +194,7 @@ def _values(code: Code, codebook: Codebook, stamp: str) -> dict:
     return {
         "key": code.id, "name": code.name, "parent_key": code.parent,
         "definition": code.definition, "colour": code.colour, "kind": code.kind,
-        "outcomes": json.dumps(code.outcomes), "codebook": codebook.id,
+        "direction": code.direction, "outcomes": json.dumps(code.outcomes), "codebook": codebook.id,
         "codebook_version": codebook.version, "status": "active", "updated_at": stamp,
     }
 

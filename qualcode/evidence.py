@@ -144,6 +144,10 @@ def _code_directions(codes: pd.DataFrame, codebooks: Iterable[Any]) -> dict[str,
         if row.key in declared:
             out[row.key] = declared[row.key]
             continue
+        stored = getattr(row, "direction", None)  # written by `codebook load`
+        if isinstance(stored, str) and stored:
+            out[row.key] = stored
+            continue
         words = f"{row.key} {row.name}".lower()
         found = {d for word, d in DIRECTION_WORDS.items() if word in words}
         if len(found) == 1:

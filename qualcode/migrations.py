@@ -30,6 +30,13 @@ def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
     return apply
 
 
+def _add_code_direction(conn: sa.Connection) -> None:
+    # New projects get the column from 0001 (the table definition has it); older ones need it added.
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("codes")}
+    if "direction" not in columns:
+        conn.execute(sa.text("ALTER TABLE codes ADD COLUMN direction VARCHAR(16)"))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         "0001_initial",
@@ -52,6 +59,7 @@ MIGRATIONS: list[Migration] = [
         "0002_indicators_surveys",
         _create(store_measures.indicator_values, store_measures.survey_items, store_measures.survey_responses),
     ),
+    Migration("0003_code_direction", _add_code_direction),
 ]
 
 KNOWN = [m.name for m in MIGRATIONS]

@@ -113,6 +113,7 @@ codes = sa.Table(
     sa.Column("colour", sa.String(16)),
     sa.Column("kind", sa.String(32), nullable=False, default="topic"),
     sa.Column("outcomes", sa.Text, nullable=False, default="[]"),  # JSON list of ToC outcome ids
+    sa.Column("direction", sa.String(16)),  # what a cross-cutting code says: supports|challenges|mixed
     sa.Column("codebook", sa.String(255)),
     sa.Column("codebook_version", sa.String(64)),
     sa.Column("status", sa.String(16), nullable=False, default="active"),  # active | retired

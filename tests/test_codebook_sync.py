@@ -197,3 +197,23 @@ def test_shipped_codebooks_load_together(tmp_path):
     assert len(project.codes()) == total >= 50
     outcome = project.codes().set_index("key").loc["outcome.reduce_risk"]
     assert json.loads(outcome["outcomes"]) == ["reduce_risk"] and outcome["kind"] == "topic"
+
+
+def test_cross_cutting_direction_is_stored_and_read_by_evidence(tmp_path):
+    from qualcode.evidence import _code_directions
+
+    text = """\
+id: cc
+name: Cross-cutting
+version: "1.0"
+codes:
+  - {id: what_helped, name: What helped, kind: cross-cutting, direction: supports, definition: Things that helped.}
+  - {id: topic, name: Topic, definition: A topic code.}
+"""
+    project = project_with_document(tmp_path)
+    load(project, text)
+    codes = project.codes().set_index("key")
+    assert codes.loc["what_helped", "direction"] == "supports"
+    # no codebook passed: the direction comes from the store, not from the code's name
+    assert _code_directions(project.codes(), []) == {"what_helped": "supports"}
+    project.close()

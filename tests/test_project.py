@@ -125,3 +125,15 @@ def test_backup_is_a_consistent_copy(project, tmp_path):
     dest = project.backup(tmp_path / "copy.qc")
     with Project.open(dest) as copy:
         assert list(copy.documents()["name"]) == ["d1.txt"]
+
+
+def test_a_project_from_before_code_directions_gains_the_column(tmp_path):
+    path = tmp_path / "old.qc"
+    Project.create(path).close()
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE codes DROP COLUMN direction")
+    con.execute("DELETE FROM migrations WHERE name = '0003_code_direction'")
+    con.commit()
+    con.close()
+    with Project.open(path) as p:
+        assert "direction" in p.codes().columns
