@@ -122,7 +122,7 @@ def _regions(length: int, turns: list[TurnSpan]) -> list[tuple[int, int, TurnSpa
 def is_hard_wrapped(text: str) -> bool:
     """True for prose wrapped at a fixed width, paragraphs separated by blank lines.
 
-    >>> is_hard_wrapped(("word " * 14 + "\\n") * 3 + "\\n" + "Next paragraph.")
+    >>> is_hard_wrapped(("word " * 14 + "\\n") * 4 + "\\n" + "Next paragraph.")
     True
     >>> is_hard_wrapped("Date: 3 May\\nSite: North\\n\\nI: Hello")
     False

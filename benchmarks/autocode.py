@@ -1,0 +1,201 @@
+"""Benchmark: rule-based auto-coding against bare spaCy on the same text, in one run.
+
+Builds a synthetic corpus of interview transcripts (speaker labels, filler talk, the
+shipped codebooks' terms, some misspelt), imports it into a temporary project, then
+for each corpus size times:
+
+- bare spaCy as spaCy ships it: blank English + sentencizer + lookup lemmatiser
+  (``nlp.pipe``), the yardstick of DESIGN.md section 4;
+- qualcode's own pipeline bare (the same, with the lower-casing cached lemmatiser);
+- the full auto-coder: codebooks loaded, every document parsed, segmented, matched
+  (lemma, exact, pattern, regex, fuzzy, vetoes) and its suggestions written.
+
+Times are CPU seconds of this (single-threaded) process, so other work on a shared
+machine does not distort the ratio; auto-coding's wall time is shown beside it.
+
+and prints throughputs (words/s) and ratios as a plain table. Usage:
+
+    python benchmarks/autocode.py                 # 100k and 1M words
+    python benchmarks/autocode.py --sizes 100k,1M,5M
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from qualcode import Project  # noqa: E402
+from qualcode.autocode import autocode  # noqa: E402
+from qualcode.codebook import Codebook, load_codebook, parse_codebook  # noqa: E402
+from qualcode.corpus import import_paths  # noqa: E402
+from qualcode.nlp import load_pipeline, stock_pipeline  # noqa: E402
+
+SHIPPED = ["dfe_practice_features", "evaluation_framework", "signs_of_safety"]
+WORDS_PER_DOCUMENT = 5000
+
+FILLER = """i we you they she he it the a an and but so because that this there then when what
+which who how really just quite very well yeah um er you know i mean sort of kind of think
+thought feel felt said say says told tell know knew mean meant want wanted need needed have had
+has been was were is are be do did does done go went going come came get got make made see saw
+look looked work worked working team teams family families child children mum dad parent school
+home week weeks month months year years time day days meeting meetings plan plans case cases
+worker workers manager managers social staff service services council office hub north south
+visit visits call calls phone email report reports form forms system systems support help
+helped change changed better worse different same new old first last next more less much many
+some all every each other own good bad hard easy difficult important together again still
+always never often sometimes now already yet back around about into with from for of in on at
+to by over after before between through during without under again honestly definitely""".split()
+
+MISSPELL = {"safeguarding": "safegaurding", "supervision": "supervison", "caseload": "caseolad",
+            "practitioner": "practioner", "assessment": "assesment", "referral": "referal"}
+
+
+def parse_size(text: str) -> int:
+    """'100k' -> 100000, '1M' -> 1000000, '2500' -> 2500."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmM]?)", text.strip())
+    if not m:
+        raise SystemExit(f"--sizes: cannot read {text!r}; write e.g. 100k,1M,5M")
+    factor = {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
+    return int(float(m.group(1)) * factor)
+
+
+def codebooks(extra_codes: int = 10) -> list[Codebook]:
+    """The shipped codebooks plus a generated one, so there are >= 50 codes and >= 500 terms."""
+    books = [load_codebook(REPO / "codebooks" / f"{name}.yaml") for name in SHIPPED]
+    rng = random.Random(7)
+    nouns = ["review", "panel", "pathway", "hub", "audit", "network", "protocol", "forum", "tracker", "clinic"]
+    lines = ["id: bench_extra", "name: Benchmark extra codes", 'version: "1.0"', "codes:"]
+    pairs = [f"{w} {n}" for w in FILLER[60:] for n in nouns]
+    rng.shuffle(pairs)
+    for i in range(extra_codes):
+        keywords = pairs[i * 6:(i + 1) * 6]  # distinct across codes, as the validator asks
+        lines += [f"  - id: bench.extra_{i:02d}", f"    name: Extra {i}", "    definition: Generated for the benchmark.",
+                  f"    match: {{keywords: [{', '.join(keywords)}], fuzzy: {str(i % 2 == 0).lower()}, "
+                  f"veto: [not, never], regex: ['\\b{i}/10\\b']}}"]
+    books.append(parse_codebook("\n".join(lines) + "\n", "bench_extra.yaml"))
+    return books
+
+
+def terms_of(books: list[Codebook]) -> list[str]:
+    return [t for b in books for c in b.codes for t in c.match.keywords + c.match.exact]
+
+
+def sentence(rng: random.Random, terms: list[str]) -> str:
+    words = rng.choices(FILLER, k=rng.randint(6, 18))
+    if rng.random() < 0.35:
+        term = rng.choice(terms)
+        if rng.random() < 0.1:
+            term = " ".join(MISSPELL.get(w, w) for w in term.split())
+        words.insert(rng.randrange(len(words) + 1), term)
+    if rng.random() < 0.05:
+        words.insert(0, rng.choice(["not", "never"]))
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + rng.choice([".", ".", ".", "?", "!"])
+
+
+def transcript(rng: random.Random, terms: list[str], words: int) -> str:
+    lines, n = [], 0
+    while n < words:
+        speaker = "Interviewer" if len(lines) % 2 == 0 else "Respondent"
+        said = " ".join(sentence(rng, terms) for _ in range(rng.randint(1, 2) if speaker == "Interviewer" else rng.randint(2, 8)))
+        lines.append(f"{speaker}: {said}")
+        n += len(said.split())
+    return "\n\n".join(lines) + "\n"
+
+
+def build_project(folder: Path, words: int, books: list[Codebook]) -> Project:
+    rng = random.Random(words)
+    terms = terms_of(books)
+    source = folder / f"corpus_{words}"
+    source.mkdir()
+    total, i = 0, 0
+    while total < words:
+        text = transcript(rng, terms, min(WORDS_PER_DOCUMENT, words - total))
+        (source / f"T{i:05d}.txt").write_text(text, encoding="utf-8")
+        total += len(text.split())
+        i += 1
+    project = Project.create(folder / f"bench_{words}.qc")
+    import_paths(project, [source], source_type="staff interview")
+    return project
+
+
+def clock() -> float:
+    """CPU seconds of this process: everything here runs on one thread, and on a shared
+    machine wall time measures the neighbours as much as the code."""
+    return time.process_time()
+
+
+def time_pipeline(nlp, texts: list[str]) -> float:
+    started = clock()
+    for _ in nlp.pipe(texts, batch_size=32):
+        pass
+    return clock() - started
+
+
+def measure(words: int, books: list[Codebook], folder: Path) -> dict:
+    project = build_project(folder, words, books)
+    texts = [text for _, text in project.iter_texts()]
+    n_words = int(project.documents()["words"].sum())
+    stock, ours = stock_pipeline(), load_pipeline()
+    time_pipeline(ours, texts[:2])  # warm the lemma cache as a long run would
+    bare = time_pipeline(stock, texts)
+    own = time_pipeline(ours, texts)
+    started, wall = clock(), time.perf_counter()
+    result = autocode(project, books, progress=False)
+    seconds, wall = clock() - started, time.perf_counter() - wall
+    project.close()
+    return {"words": n_words, "documents": len(texts), "bare_stock_wps": n_words / bare,
+            "bare_qualcode_wps": n_words / own, "autocode_wps": n_words / seconds,
+            "autocode_s": seconds, "autocode_wall_s": wall, "suggestions": result.suggestions,
+            "ratio_vs_stock": bare / seconds, "ratio_vs_own_pipeline": own / seconds}
+
+
+def run(sizes: list[int], folder: Path | None = None) -> list[dict]:
+    """Measure every size; returns the rows the table shows."""
+    books = codebooks()
+    with tempfile.TemporaryDirectory() as tmp:
+        where = folder or Path(tmp)
+        return [measure(size, books, where) for size in sizes]
+
+
+def table(rows: list[dict], books: list[Codebook]) -> str:
+    n_codes = sum(1 for b in books for c in b.codes if not c.match.is_empty)
+    n_terms = sum(b.n_terms() for b in books)
+    head = (f"codebook: {n_codes} codes with rules, {n_terms} terms; times are CPU seconds of this "
+            "process (wall seconds shown for auto-coding)\n")
+    cols = ["words", "documents", "bare_stock_wps", "bare_qualcode_wps", "autocode_wps", "autocode_s",
+            "autocode_wall_s", "suggestions", "ratio_vs_stock", "ratio_vs_own_pipeline"]
+    lines = ["  ".join(f"{c:>21}" if i > 1 else f"{c:>9}" for i, c in enumerate(cols))]
+    for row in rows:
+        cells = []
+        for i, c in enumerate(cols):
+            value = row[c]
+            text = f"{value:.2f}" if isinstance(value, float) and value < 100 else f"{value:,.0f}"
+            cells.append(f"{text:>21}" if i > 1 else f"{text:>9}")
+        lines.append("  ".join(cells))
+    if len(rows) > 1:
+        base = rows[0]
+        lines.append("scaling (time per word relative to the smallest size): " + ", ".join(
+            f"{r['words']:,}: {(r['autocode_s'] / r['words']) / (base['autocode_s'] / base['words']):.2f}" for r in rows))
+    return head + "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100k,1M", help="comma-separated corpus sizes in words (e.g. 100k,1M,5M)")
+    args = parser.parse_args(argv)
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    rows = run(sizes)
+    print(table(rows, codebooks()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""``qualcode autocode``: rule-based suggestions from codebook files (thin over ``autocode``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .app import app
+from .output import JsonOption, emit
+
+
+@app.command("autocode")
+def autocode_cmd(
+    project: Path = typer.Argument(..., help="The project file (.qc)."),
+    codebook: list[Path] = typer.Option(..., "--codebook", help="A codebook YAML file; repeat for several. "
+                                        "Loaded into the project first if it is not there yet."),
+    model: str = typer.Option(None, "--model", help="An installed spaCy pipeline (e.g. en_core_web_sm); "
+                              "default: the built-in one, nothing downloaded."),
+    documents: list[str] = typer.Option(None, "--documents", help="Only this document (name or id); repeat for several."),
+    coder: str = typer.Option("rules", "--coder", help="The coder name the suggestions are recorded under."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Suggest codes from the codebooks' keywords, phrases, patterns and regexes.
+
+    Suggestions are codings with status 'suggested'; review them with `qualcode review`.
+    Running it again adds only new suggestions.
+    """
+    from ..autocode import autocode
+    from ..project import Project
+
+    with Project.open(project) as opened:
+        result = autocode(opened, codebook, model=model, documents=documents or None, coder=coder,
+                          progress=not as_json)
+    if as_json:
+        emit({**result.summary(), "per_code": result.per_code}, True)
+        return
+    summary = result.summary()
+    summary["codebooks_loaded"] = ", ".join(result.codebooks_loaded) or "(already in the project)"
+    emit(summary, False, title=f"{project}: {result.suggestions} suggestion(s) written")
+    typer.echo("")
+    emit(result.to_frame(), False)

@@ -1,0 +1,557 @@
+"""The auto-coder's matchers, compiled once from codebooks and run once per spaCy Doc.
+
+Every code's ``match:`` block becomes entries in a handful of shared matchers, so a
+document is scanned once whatever the number of codes:
+
+- keywords: one ``PhraseMatcher`` on ``LEMMA`` ("held group supervisions" matches the
+  keyword "group supervision"); a keyword written with a space also matches with a
+  hyphen and the other way round ("key worker" / "key-worker");
+- exact phrases: one ``PhraseMatcher`` on ``LOWER``;
+- token patterns: one spaCy ``Matcher``;
+- regular expressions: compiled once, as written (add ``(?i)`` to ignore case), and
+  matched within one line of the text (``^``/``$`` are a line's start and end); only
+  lines holding the pattern's required literal are searched;
+- fuzzy: ``FuzzyIndex`` (rapidfuzz), for codes with ``fuzzy: true``;
+- vetoes: one ``PhraseMatcher`` on ``LOWER`` over every code's veto terms.
+
+A term shared by several codes is one matcher entry pointing at all of them.
+
+>>> from qualcode.nlp import load_pipeline
+>>> from qualcode.codebook import parse_codebook
+>>> cb = parse_codebook('''
+... id: demo
+... name: Demo
+... version: "1"
+... codes:
+...   - {id: sup, name: Supervision, definition: Supervision of staff., match: {keywords: [group supervision]}}
+... ''')
+>>> rules = RuleSet.build([cb], load_pipeline())
+>>> text = "We held group supervisions."
+>>> [(h.kind, h.term) for h in rules.find(load_pipeline()(text), text)]
+[('lemma', 'group supervision')]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
+from spacy.matcher import Matcher, PhraseMatcher
+
+from .errors import CodebookError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+    from .codebook import Code, Codebook
+
+FUZZY_MIN_LENGTH = 5  # shorter words are too close to too many others ("plan" ~ "plane")
+FUZZY_LENGTH_SLACK = 2  # a misspelling adds or drops at most this many letters
+_JOINERS = ("-", "–", "/")  # tokens a multi-word term may be written across
+
+
+@dataclass
+class CodeRules:
+    """What the auto-coder needs to know about one code, beyond its terms."""
+
+    key: str
+    name: str
+    codebook: str
+    codebook_version: str
+    segment: str
+    speakers: str
+    source_types: list[str] | None
+    roles: list[str] | None
+    veto: list[str]
+    veto_window: int
+    fuzzy_threshold: float
+
+
+@dataclass
+class Hit:
+    """One match of one code's term: tokens ``[start, end)`` and characters ``[start_char, end_char)``."""
+
+    code: int  # index into RuleSet.codes
+    kind: str  # lemma | exact | pattern | regex | fuzzy
+    term: str
+    start: int
+    end: int
+    start_char: int
+    end_char: int
+    score: float = 1.0  # fuzzy similarity 0..1; 1 for the others
+
+
+@dataclass
+class VetoHit:
+    term: str
+    start: int
+    end: int
+    start_char: int
+
+
+@dataclass
+class _FuzzyEntry:
+    code: int
+    term: str
+    words: list[set[str]]  # for each word of the term, its accepted forms (lower, lemma)
+    threshold: float
+
+
+class FuzzyIndex:
+    """Approximate matches of codebook words, for misspellings in case notes.
+
+    Only words a misspelling could come from are compared: same first letter, length
+    within ``FUZZY_LENGTH_SLACK``, at least ``FUZZY_MIN_LENGTH`` letters, and not
+    already a form the lemma matcher finds. Each distinct word form is scored once per
+    process (``_cache``), so the cost grows with the vocabulary, not the corpus.
+    A multi-word term matches when one of its words is a misspelling and the others
+    are there (exactly or misspelt too), in order, optionally joined by hyphens; the
+    term written as one word ("keyworker" for "key worker") matches too.
+    """
+
+    def __init__(self, entries: list[_FuzzyEntry], squashed: dict[str, list[int]]):
+        self.entries = entries
+        self.min_threshold = min((e.threshold for e in entries), default=100.0)
+        # word form -> [(entry index, position of the word in the term)]
+        self.targets: dict[str, list[tuple[int, int]]] = {}
+        exact: set[str] = set()
+        for index, entry in enumerate(entries):
+            for position, forms in enumerate(entry.words):
+                exact |= forms
+                for form in forms:
+                    if len(form) >= FUZZY_MIN_LENGTH:
+                        self.targets.setdefault(form, []).append((index, position))
+        self.exact = exact
+        # The whole term as one word; position -1 marks "covers the whole term".
+        for form, indexes in squashed.items():
+            for index in indexes:
+                self.targets.setdefault(form, []).append((index, -1))
+        self.squashed = set(squashed)
+        self._buckets: dict[tuple[str, int], list[str]] = {}
+        for form in self.targets:
+            self._buckets.setdefault((form[0], len(form)), []).append(form)
+        self._cache: dict[int, tuple[str, float] | None] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def _score(self, lower: str, lemma: str) -> tuple[str, float] | None:
+        if lower in self.squashed:
+            return lower, 100.0
+        if lower in self.exact or lemma in self.exact or len(lower) < FUZZY_MIN_LENGTH - FUZZY_LENGTH_SLACK:
+            return None
+        candidates = []
+        for length in range(len(lower) - FUZZY_LENGTH_SLACK, len(lower) + FUZZY_LENGTH_SLACK + 1):
+            candidates.extend(self._buckets.get((lower[0], length), ()))
+        if not candidates:
+            return None
+        best = process.extractOne(lower, candidates, scorer=fuzz.ratio, score_cutoff=self.min_threshold)
+        return (best[0], best[1]) if best else None
+
+    def find(self, doc: "Doc") -> list[Hit]:
+        """Fuzzy hits in ``doc``, at most one per (entry, place)."""
+        if not self.entries or len(doc) == 0:
+            return []
+        lowers = doc.to_array(LOWER)
+        forms, first = np.unique(lowers, return_index=True)
+        strings = doc.vocab.strings
+        cache = self._cache
+        found: dict[int, tuple[str, float]] = {}
+        for form, index in zip(forms.tolist(), first.tolist()):
+            if form in cache:
+                result = cache[form]
+            else:
+                token = doc[index]
+                result = cache[form] = self._score(strings[form], token.lemma_)
+            if result is not None:
+                found[form] = result
+        hits: list[Hit] = []
+        seen: set[tuple[int, int]] = set()
+        for form, (target, score) in found.items():
+            for position in np.flatnonzero(lowers == np.uint64(form)).tolist():
+                for entry_index, word_position in self.targets[target]:
+                    entry = self.entries[entry_index]
+                    hit = self._align(doc, position, entry, word_position, score, found)
+                    if hit is not None and score >= entry.threshold and (entry_index, hit.start) not in seen:
+                        seen.add((entry_index, hit.start))
+                        hits.append(hit)
+        return hits
+
+    def _align(self, doc: "Doc", position: int, entry: _FuzzyEntry, word_position: int,
+               score: float, found: dict[int, tuple[str, float]]) -> Hit | None:
+        """The hit if the term's other words surround the fuzzy word at ``position``."""
+        if word_position == -1 or len(entry.words) == 1:
+            start, end = position, position + 1
+        else:
+            start = self._walk(doc, position, entry.words[:word_position][::-1], -1, found, entry)
+            end = self._walk(doc, position, entry.words[word_position + 1:], 1, found, entry)
+            if start is None or end is None:
+                return None
+            end += 1
+        span = doc[start:end]
+        return Hit(entry.code, "fuzzy", entry.term, start, end, span.start_char, span.end_char, score / 100)
+
+    def _walk(self, doc: "Doc", position: int, words: list[set[str]], step: int,
+              found: dict[int, tuple[str, float]], entry: _FuzzyEntry) -> int | None:
+        """Token index of the last of ``words`` found stepping from ``position``, else None."""
+        i = position
+        for forms in words:
+            i += step
+            while 0 <= i < len(doc) and doc[i].text in _JOINERS:
+                i += step
+            if not 0 <= i < len(doc):
+                return None
+            token = doc[i]
+            if token.lower_ in forms or token.lemma_ in forms:
+                continue
+            near = found.get(token.lower)
+            if near is None or near[0] not in forms or near[1] < entry.threshold:
+                return None
+        return i
+
+
+@dataclass
+class Regex:
+    """One code's regular expression, with the literal text every match must contain."""
+
+    code: int
+    source: str
+    pattern: re.Pattern
+    literal: str | None
+    ignore_case: bool
+
+    @classmethod
+    def compile(cls, code: int, source: str) -> "Regex":
+        pattern = re.compile(source, re.MULTILINE)
+        ignore_case = bool(pattern.flags & re.IGNORECASE)
+        literal = _required_literal(source)
+        return cls(code, source, pattern, literal.lower() if literal and ignore_case else literal, ignore_case)
+
+
+def _required_literal(source: str) -> str | None:
+    """The longest run of plain characters at the top level of ``source``: any match
+    contains it. None when there is none (or Python's parser cannot say).
+
+    >>> _required_literal(r"\\bcaseloads? (?:of|at) \\d+")
+    'caseload'
+    """
+    try:
+        from re import _parser as parser  # the stdlib's own regex parser (private, stable since 3.11)
+
+        items = list(parser.parse(source))
+    except Exception:  # pragma: no cover - a future Python without it: search every line
+        return None
+    best, run = "", ""
+    for op, arg in items:
+        if str(op) == "LITERAL":
+            run += chr(arg)
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    return best or None
+
+
+class _Lines:
+    """A text's lines as ``(start, end)`` offsets; regexes match within one line."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._bounds: list[tuple[int, int]] | None = None
+        self._lower: list[str] | None = None
+
+    @property
+    def bounds(self) -> list[tuple[int, int]]:
+        if self._bounds is None:
+            bounds, start = [], 0
+            for m in re.finditer("\n", self.text):
+                bounds.append((start, m.start()))
+                start = m.end()
+            bounds.append((start, len(self.text)))
+            self._bounds = bounds
+        return self._bounds
+
+    def holding(self, literal: str | None, ignore_case: bool) -> list[tuple[int, int]]:
+        """Bounds of the lines that contain ``literal`` (all lines when None)."""
+        if literal is None:
+            return self.bounds
+        if ignore_case:
+            if self._lower is None:
+                self._lower = [self.text[a:b].lower() for a, b in self.bounds]
+            return [b for b, line in zip(self.bounds, self._lower) if literal in line]
+        if literal not in self.text:
+            return []
+        return [(a, b) for a, b in self.bounds if self.text.find(literal, a, b) != -1]
+
+
+class PatternMatcher:
+    """spaCy's Matcher, run only where a pattern can start.
+
+    The Matcher tests every token against every pattern, which costs as much as the
+    rest of auto-coding together. Most codebook patterns start with a fixed word
+    (``{LEMMA: map}``, ``{LOWER: {IN: [scale, scaled]}}``) and have a bounded length, so
+    we find the tokens that can start one (numpy over the Doc's LOWER/LEMMA arrays) and
+    run the Matcher on the few tokens after each. Other patterns run over the whole Doc.
+    """
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+        self.anywhere = Matcher(vocab)
+        self.windowed: list[tuple[Matcher, int, int, np.ndarray]] = []  # matcher, attr, length, starts
+
+    def __len__(self) -> int:
+        return len(self.anywhere) + len(self.windowed)
+
+    def add(self, label: str, pattern: list[dict]) -> None:
+        start = _fixed_start(pattern)
+        if start is None:
+            self.anywhere.add(label, [pattern])
+            return
+        attr, values = start
+        matcher = Matcher(self.vocab)
+        matcher.add(label, [pattern])
+        hashes = np.array(sorted(self.vocab.strings.add(v) for v in values), dtype=np.uint64)
+        self.windowed.append((matcher, attr, len(pattern), hashes))
+
+    def __call__(self, doc: "Doc") -> list[tuple[int, int, int]]:
+        found = list(self.anywhere(doc)) if len(self.anywhere) else []
+        if not self.windowed:
+            return found
+        arrays = {}
+        for matcher, attr, length, hashes in self.windowed:
+            if attr not in arrays:
+                arrays[attr] = doc.to_array(attr)
+            for start in np.flatnonzero(np.isin(arrays[attr], hashes)).tolist():
+                for label, a, b in matcher(doc[start:start + length]):
+                    if a == 0:
+                        found.append((label, start, start + b))
+        return found
+
+
+def _fixed_start(pattern: list[dict]) -> tuple[int, list[str]] | None:
+    """(attribute, values) the first token of ``pattern`` must have, if the pattern has a
+    fixed first word and a bounded length; else None."""
+    if not pattern or any(t.get("OP") in ("*", "+") or "OP" in t and t["OP"] not in ("?", "!", "1") for t in pattern):
+        return None
+    first = pattern[0]
+    if first.get("OP") in ("?", "!"):
+        return None
+    constraints = {k.upper(): v for k, v in first.items() if k.upper() != "OP"}
+    if len(constraints) != 1:
+        return None
+    (key, value), = constraints.items()
+    attr = {"LOWER": LOWER, "LEMMA": LEMMA}.get(key)
+    if attr is None:
+        return None
+    if isinstance(value, str):
+        return attr, [value]
+    if isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"]):
+        return attr, list(value["IN"])
+    return None
+
+
+@dataclass
+class RuleSet:
+    """All codes' matchers, built once; ``find`` runs them over one Doc."""
+
+    codes: list[CodeRules]
+    lemma: PhraseMatcher
+    exact: PhraseMatcher
+    patterns: PatternMatcher
+    regexes: list["Regex"]
+    fuzzy: FuzzyIndex
+    veto: PhraseMatcher
+    labels: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)  # hash -> [(code, kind, term)]
+    n_terms: int = 0
+
+    @classmethod
+    def build(cls, codebooks: Iterable["Codebook"], nlp: "Language") -> "RuleSet":
+        """Compile every non-empty code of ``codebooks`` against ``nlp``'s vocabulary."""
+        builder = _Builder(nlp)
+        for codebook in codebooks:
+            for code in codebook.codes:
+                if not code.match.is_empty:
+                    builder.add(codebook, code)
+        return builder.finish()
+
+    def find(self, doc: "Doc", text: str) -> list[Hit]:
+        """Every hit of every code in ``doc`` of ``text`` (vetoes and filters are applied later).
+
+        ``text`` is the string ``doc`` was made from: ``doc.text`` would rebuild it.
+        """
+        hits = []
+        offsets = None  # token start and end characters, read once from the Doc's arrays
+        for matcher in (self.lemma, self.exact, self.patterns):
+            if len(matcher):
+                for label, start, end in matcher(doc):
+                    if offsets is None:
+                        columns = doc.to_array([IDX, LENGTH])
+                        offsets = (columns[:, 0].tolist(), (columns[:, 0] + columns[:, 1]).tolist())
+                    start_char, end_char = offsets[0][start], offsets[1][end - 1]
+                    for code, kind, term in self.labels[label]:
+                        hits.append(Hit(code, kind, term, start, end, start_char, end_char))
+        if self.regexes:
+            hits.extend(self._regex_hits(doc, text))
+        hits.extend(self.fuzzy.find(doc))
+        return hits
+
+    def _regex_hits(self, doc: "Doc", text: str) -> list[Hit]:
+        """Regex matches, line by line; a line is searched only if it holds the regex's
+        required literal (``_required_literal``): Python's ``re`` scans slowly when a
+        pattern starts with ``\\b``, and most lines cannot match anyway."""
+        lines = _Lines(text)
+        token_starts = None
+        hits = []
+        for regex in self.regexes:
+            for lo, hi in lines.holding(regex.literal, regex.ignore_case):
+                for m in regex.pattern.finditer(text, lo, hi):
+                    if m.end() == m.start():
+                        continue  # an empty match marks nothing
+                    if token_starts is None:
+                        token_starts = doc.to_array(IDX).astype(np.int64)
+                    start = int(np.searchsorted(token_starts, m.start(), side="right")) - 1
+                    end = int(np.searchsorted(token_starts, m.end(), side="left"))
+                    hits.append(Hit(regex.code, "regex", regex.source, max(start, 0), max(end, start + 1),
+                                    m.start(), m.end()))
+        return hits
+
+    def vetoes(self, doc: "Doc") -> list[VetoHit]:
+        """Every veto term in ``doc``, in order."""
+        if not len(self.veto):
+            return []
+        strings = doc.vocab.strings
+        return [VetoHit(strings[label].split(":", 1)[1], start, end, doc[start].idx)
+                for label, start, end in self.veto(doc)]
+
+
+class _Builder:
+    """Collects terms code by code, then makes the matchers."""
+
+    def __init__(self, nlp: "Language"):
+        self.nlp = nlp
+        self.codes: list[CodeRules] = []
+        self.labels: dict[int, list[tuple[int, str, str]]] = {}
+        self.keywords: list[tuple[int, str]] = []  # (code, term)
+        self.exact_terms: dict[str, str] = {}
+        self.patterns: list[tuple[str, list[dict]]] = []
+        self.regexes: list[Regex] = []
+        self.veto_terms: set[str] = set()
+        self.fuzzy_terms: list[tuple[int, str, float]] = []
+        self.n_terms = 0
+
+    def _label(self, name: str, code: int, kind: str, term: str) -> str:
+        key = self.nlp.vocab.strings.add(name)
+        targets = self.labels.setdefault(key, [])
+        if (code, kind, term) not in targets:
+            targets.append((code, kind, term))
+        return name
+
+    def add(self, codebook: "Codebook", code: "Code") -> None:
+        m = code.match
+        index = len(self.codes)
+        self.codes.append(CodeRules(
+            code.id, code.name, codebook.id, codebook.version, m.segment, m.speakers,
+            m.source_types, m.roles, [v.lower() for v in m.veto], m.veto_window, m.fuzzy_threshold,
+        ))
+        where = getattr(codebook, "_file", codebook.id)
+        self.keywords.extend((index, term) for term in _clean(m.keywords))
+        for term in _clean(m.exact):
+            self.exact_terms[self._label(f"exact:{term}", index, "exact", term)] = term
+        for number, pattern in enumerate(m.patterns, start=1):
+            term = json.dumps(pattern, ensure_ascii=False)
+            self.patterns.append((self._label(f"pattern:{code.id}:{number}", index, "pattern", term), pattern))
+        for source in m.regex:
+            try:
+                self.regexes.append(Regex.compile(index, source))
+            except re.error as exc:
+                raise CodebookError(where, f"code {code.id}: regex {source!r} is not valid ({exc})",
+                                    "correct the regular expression (Python syntax)") from exc
+        self.veto_terms.update(v.lower() for v in m.veto if v.strip())
+        if m.fuzzy:
+            self.fuzzy_terms.extend((index, term, m.fuzzy_threshold) for term in _clean(m.keywords + m.exact))
+        self.n_terms += len(m.keywords) + len(m.exact) + len(m.patterns) + len(m.regex)
+
+    def finish(self) -> RuleSet:
+        vocab = self.nlp.vocab
+        lemma = self._lemma_matcher()
+        exact = PhraseMatcher(vocab, attr="LOWER")
+        for label, term in self.exact_terms.items():
+            exact.add(label, [self.nlp.make_doc(term)])
+        patterns = PatternMatcher(vocab)
+        for label, pattern in self.patterns:
+            try:
+                patterns.add(label, pattern)
+            except Exception as exc:  # spaCy raises ValueError or MatchPatternError
+                raise CodebookError(label.split(":")[1], f"token pattern {pattern} is not valid ({exc})",
+                                    "write patterns as spaCy Matcher token patterns, e.g. "
+                                    "[{LEMMA: scale}, {LIKE_NUM: true}]") from exc
+        veto = PhraseMatcher(vocab, attr="LOWER")
+        for term in sorted(self.veto_terms):
+            variants = [term] + (["n't"] if term == "not" else [])
+            veto.add(f"veto:{term}", [self.nlp.make_doc(v) for v in variants])
+        return RuleSet(self.codes, lemma, exact, patterns, self.regexes, self._fuzzy(), veto,
+                       self.labels, self.n_terms)
+
+    def _lemma_matcher(self) -> PhraseMatcher:
+        """One entry per distinct lemma sequence, hyphens ignored: "caseload" and
+        "caseloads", or "whole-family" and "whole family", in one code are one term (the
+        first written), so a segment does not list both."""
+        phrases = sorted({p for _, term in self.keywords for p in (term, *_spellings(term))})
+        docs = dict(zip(phrases, self.nlp.pipe(phrases)))
+        matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        added: set[str] = set()
+        for code, term in self.keywords:
+            lemmas = " ".join(t.lemma_ for t in docs[term] if t.text not in _JOINERS)
+            label = f"lemma:{lemmas}"
+            key = self.nlp.vocab.strings.add(label)
+            if any(c == code for c, _, _ in self.labels.get(key, ())):
+                continue
+            self._label(label, code, "lemma", term)
+            if label not in added:
+                added.add(label)
+                matcher.add(label, [docs[p] for p in (term, *_spellings(term))])
+        return matcher
+
+    def _fuzzy(self) -> FuzzyIndex:
+        entries: list[_FuzzyEntry] = []
+        squashed: dict[str, list[int]] = {}
+        texts = [term for _, term, _ in self.fuzzy_terms]
+        for (code, term, threshold), doc in zip(self.fuzzy_terms, self.nlp.pipe(texts)):
+            words = [{t.lower_, t.lemma_} for t in doc if t.text not in _JOINERS]
+            if not words:
+                continue
+            entries.append(_FuzzyEntry(code, term, words, threshold))
+            if len(words) > 1:
+                joined = re.sub(r"[\s\-–/]+", "", term.lower())
+                if len(joined) >= FUZZY_MIN_LENGTH:
+                    squashed.setdefault(joined, []).append(len(entries) - 1)
+        return FuzzyIndex(entries, squashed)
+
+
+def _clean(terms: Iterable[str]) -> list[str]:
+    """Terms lower-cased and with runs of space collapsed; blanks dropped; order kept."""
+    out = []
+    for term in terms:
+        term = " ".join(term.lower().split())
+        if term and term not in out:
+            out.append(term)
+    return out
+
+
+def _spellings(term: str) -> list[str]:
+    """Other ways a multi-word term is written: "key worker" <-> "key-worker".
+
+    >>> _spellings("key worker"), _spellings("step-down")
+    (['key-worker'], ['step down'])
+    """
+    variants = []
+    if " " in term:
+        variants.append(term.replace(" ", "-"))
+    if "-" in term:
+        variants.append(term.replace("-", " "))
+    return [v for v in variants if v != term]

@@ -1,0 +1,35 @@
+"""A fast smoke run of benchmarks/autocode.py on ~20k words (the real run is not a test)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "autocode.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("autocode_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_codebook_meets_the_issue_sizes():
+    bench = _bench()
+    books = bench.codebooks()
+    assert sum(1 for b in books for c in b.codes if not c.match.is_empty) >= 50
+    assert sum(b.n_terms() for b in books) >= 500
+    assert bench.parse_size("1M") == 1_000_000 and bench.parse_size("100k") == 100_000
+
+
+def test_benchmark_runs_end_to_end_on_a_small_corpus(tmp_path):
+    bench = _bench()
+    (row,) = bench.run([20_000], folder=tmp_path)
+    assert 20_000 <= row["words"] < 21_000
+    assert row["suggestions"] > 100
+    assert row["bare_stock_wps"] > 0 and row["autocode_wps"] > 0
+    assert row["ratio_vs_stock"] == pytest.approx(row["autocode_wps"] / row["bare_stock_wps"])
+    assert "ratio_vs_stock" in bench.table([row], bench.codebooks())
