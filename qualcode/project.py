@@ -411,19 +411,49 @@ class Project:
                 "document_id": c.document_id, "code_id": code_ids[c.code],
                 "coder_id": coder_ids[c.coder], "start": c.start, "end": c.end,
                 "status": c.status, "confidence": c.confidence, "method": c.method,
-                "provenance": json.dumps(c.provenance, sort_keys=True),
+                "provenance": json.dumps(c.provenance),
                 "explanation": c.explanation, "codebook_version": c.codebook_version,
                 "direction": c.direction, "snippet": text[c.start:c.end][:200],
                 "created_at": stamp, "updated_at": stamp,
             })
-        ids = list(conn.execute(sa.insert(store.codings).returning(store.codings.c.id), rows).scalars())
-        events = [
-            {"coding_id": i, "action": "create", "actor": actor or r_new.coder, "at": stamp,
-             "before": None, "after": json.dumps(_public(r), sort_keys=True), "batch": None}
-            for i, r, r_new in zip(ids, rows, new)
-        ]
-        conn.execute(sa.insert(store.coding_events), events)
+        ids = _insert_rows(conn, store.codings, rows)
+        _insert_rows(conn, store.coding_events, [
+            {"coding_id": i, "action": "create", "actor": actor or c.coder, "at": stamp,
+             "before": None, "after": json.dumps(_public(r)), "batch": None}
+            for i, r, c in zip(ids, rows, new)
+        ], want_ids=False)
         return ids
+
+
+def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_ids: bool = True) -> list[int]:
+    """Insert many rows at once and return their ids, in order.
+
+    Auto-coding writes tens of thousands of suggestions, so on SQLite we skip
+    SQLAlchemy's per-row parameter handling and RETURNING: we take the write lock
+    first, so the ids after the current maximum are ours, and hand the driver one
+    executemany. Other databases take the portable RETURNING path.
+    """
+    if not rows:
+        return []
+    if conn.dialect.name != "sqlite":
+        if not want_ids:
+            conn.execute(sa.insert(table), rows)
+            return []
+        return list(conn.execute(sa.insert(table).returning(table.c.id), rows).scalars())
+    columns = list(rows[0])
+    if want_ids:
+        conn.exec_driver_sql("UPDATE meta SET value = value WHERE key = 'app'")  # takes the write lock
+        first = (conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        columns = ["id", *columns]
+        params = [(i, *r.values()) for i, r in zip(ids, rows)]
+    else:
+        ids = []
+        params = [tuple(r.values()) for r in rows]
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", params)
+    return ids
 
 
 def _public(row: dict) -> dict:
