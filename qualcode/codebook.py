@@ -244,6 +244,23 @@ _MATCH_KEYS = set(Match.model_fields)
 _CHANGE_KEYS = set(ChangeEntry.model_fields)
 
 
+MAX_NESTING = 100  # [ and { deeper than this are an attack or an accident, never a codebook
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def flow_nesting(text: str) -> int:
+    """The deepest nesting of YAML flow brackets, found before the (slow, recursive) parser runs.
+
+    >>> flow_nesting("a: [1, {b: [2]}]"), flow_nesting("[" * 500)
+    (3, 500)
+    """
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(text):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _to_data(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dict, typed: bool = False) -> Any:
     """Plain data from a composed YAML node, recording the line of every node by path.
 
@@ -337,6 +354,10 @@ class _Reader:
         return codebook
 
     def _parse_yaml(self) -> Any:
+        if flow_nesting(self.text) > MAX_NESTING:
+            self.problems.append(Problem(self.file, None, "the YAML is nested too deeply to be a codebook",
+                                         "check this is the codebook you meant; codes nest a few levels at most"))
+            return None
         loader = _Loader(self.text)
         try:
             node = loader.get_single_node()
@@ -355,6 +376,10 @@ class _Reader:
             return None
         except yaml.YAMLError as exc:
             self.problems.append(Problem(self.file, None, f"YAML error: {exc}", "save the file as UTF-8 YAML"))
+            return None
+        except RecursionError:  # thousands of nested [ or {: refuse, never crash
+            self.problems.append(Problem(self.file, None, "the YAML is nested too deeply to be a codebook",
+                                         "check this is the codebook you meant; codes nest a few levels at most"))
             return None
         finally:
             loader.dispose()

@@ -212,6 +212,12 @@ def _store(conn: sa.Connection, path: Path, digest: str, parsed: list[ParsedDocu
         ).first()
         if previous is not None and previous.text == doc.text:
             continue  # this row or file is as it was
+        if previous is not None and _was_pseudonymised(conn, previous.id):
+            raise ImportFailed(
+                doc.name, "this document was pseudonymised; a new version would bring back the names and "
+                "other identifiers that were replaced",
+                "keep the pseudonymised version, or give the changed file a new name, import it and "
+                "pseudonymise it with the same key file (qualcode pseudonymise detect / apply)")
         case_id = _case_id(conn, case_name) if case_name else None
         words = len(doc.text.split())
         doc_id = conn.execute(
@@ -244,6 +250,12 @@ def _store(conn: sa.Connection, path: Path, digest: str, parsed: list[ParsedDocu
         result.message = (f"{versions} document(s) changed since the last import: stored as new versions; "
                           "earlier versions keep their codings")
     return result
+
+
+def _was_pseudonymised(conn: sa.Connection, doc_id: int) -> bool:
+    from .pseudonymise import pseudonymised_documents  # spaCy loads only when it matters
+
+    return doc_id in pseudonymised_documents(conn)
 
 
 def _case_id(conn: sa.Connection, name: str) -> int:

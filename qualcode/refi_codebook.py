@@ -119,6 +119,13 @@ def _project_xml(data: bytes, path: Path) -> bytes:
 
 
 def _parse_xml(data: bytes, path: Path) -> etree._Element:
+    from .safezip import xml_declares_dtd
+
+    # lxml still expands internal entities ("billion laughs"); REFI files never declare any.
+    if xml_declares_dtd(data):
+        raise CodebookError(str(path), "the XML declares a DTD (<!DOCTYPE>/<!ENTITY>), which REFI-QDA files never "
+                            "do and which can be used to attack the reader",
+                            "do not open this file; ask the sender for a new export")
     # No entity expansion, no network, no DTD loading: the file comes from outside.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, remove_comments=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from qualcode.errors import ImportFailed
@@ -128,13 +129,22 @@ def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
                 if not chunk:
                     break
                 prolog += chunk
-                if prolog.startswith((b"\xff\xfe", b"\xfe\xff")):
-                    prolog = prolog.decode("utf-16", errors="ignore").encode("utf-8")
+                if prolog.startswith((b"\xff\xfe", b"\xfe\xff")) or _START_TAG.search(prolog):
                     break
-                if _START_TAG.search(prolog):
-                    break
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error):
         return False  # unreadable parts are the library's to report as damage
-    start = _START_TAG.search(prolog)
-    head = prolog[: start.start()] if start else prolog
+    return xml_declares_dtd(prolog)
+
+
+def xml_declares_dtd(data: bytes) -> bool:
+    """True if the XML prolog (before the root element) declares a DTD or an entity.
+
+    >>> xml_declares_dtd(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'), xml_declares_dtd(b"<x/>")
+    (True, False)
+    """
+    head = data[:_PROLOG_LIMIT]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    start = _START_TAG.search(head)
+    head = head[: start.start()] if start else head
     return b"<!DOCTYPE" in head or b"<!ENTITY" in head
