@@ -1,7 +1,11 @@
 """The whole workflow on the shipped demo corpus (``corpus/``), for `make demo`.
 
 Each step calls the same API a researcher would; the demo holds no logic of its own
-beyond saying which files go where.
+beyond saying which files go where. Steps, in order: import the corpus, load the
+codebooks, import the two researchers' codings, auto-code with the rules, check the
+learned suggester, measure agreement, bring in indicators and the staff survey, weigh
+the evidence per outcome, draw the theory of change, export the framework matrix and
+write the report.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ TABLE_SOURCES = (
     ("case_notes.csv", "case note", ["text"], "case_id"),
     ("staff_survey_comments.csv", "survey response", ["comment"], None),
 )
+CODEBOOK_FILES = ("evaluation_framework.yaml", "dfe_practice_features.yaml", "signs_of_safety.yaml")
+TOC_FILE = "toc_whole_family.yaml"
+CODERS = ("researcher_a", "researcher_b")
 
 
 @dataclass
@@ -47,20 +54,98 @@ def import_demo_corpus(project: Project, corpus: Path = CORPUS, progress: bool =
     return reports
 
 
+def load_demo_codebooks(project: Project, codebooks: Path = CODEBOOKS) -> list:
+    """Load the shipped codebooks into the project; returns the Codebook records."""
+    from .codebook import load_codebook
+    from .codebook_sync import load_into_project
+
+    books = []
+    for name in CODEBOOK_FILES:
+        path = codebooks / name
+        book = load_codebook(path)
+        load_into_project(project, book, path.read_text(encoding="utf-8"))
+        books.append(book)
+    return books
+
+
+def import_demo_codings(project: Project, corpus: Path = CORPUS) -> None:
+    """The two researchers' accepted codings, as exported from their coding sessions."""
+    from .codings_io import import_codings
+
+    for coder in CODERS:
+        import_codings(project, corpus / f"codings_{coder}.csv")
+
+
+def build_demo_project(path: Path, corpus: Path = CORPUS, progress: bool = False) -> Project:
+    """A project with the corpus, codebooks and human codings: what notebooks start from."""
+    project = Project.create(path)
+    import_demo_corpus(project, corpus, progress=progress)
+    load_demo_codebooks(project)
+    import_demo_codings(project, corpus)
+    return project
+
+
 def run_demo(out: Path, corpus: Path = CORPUS, progress: bool = False) -> DemoResult:
     """Build ``out/demo.qc`` from the corpus afresh and write the outputs under ``out``."""
+    from .agreement import agreement
+    from .autocode import autocode
+    from .evidence import evidence
+    from .indicators import import_indicators, indicator_status
+    from .learn import cross_validate
+    from .matrices import export_matrix
+    from .report import build_report, report_files
+    from .review import method_agreement
+    from .survey import import_survey, likert_table
+    from .toc import load_toc
+    from .toc_figure import draw_toc
+
     out.mkdir(parents=True, exist_ok=True)
     project_path = out / "demo.qc"
     for stale in out.glob("demo.qc*"):
         stale.unlink()
     result = DemoResult(project_path)
+    tables = result.tables
     with Project.create(project_path) as project:
         result.imports = import_demo_corpus(project, corpus, progress=progress)
         failed = [r for report in result.imports for r in report.failed]
         if failed:
-            result.tables["import failures"] = pd.DataFrame([r.__dict__ for r in failed])
-        result.tables.update(import_summary(project))
+            tables["import failures"] = pd.DataFrame([r.__dict__ for r in failed])
+        tables.update(import_summary(project))
         summary_path = out / "import_summary.csv"
         project.documents().drop(columns=["sha256"]).to_csv(summary_path, index=False)
         result.files.append(summary_path)
+
+        books = load_demo_codebooks(project)
+        import_demo_codings(project, corpus)
+        run = autocode(project, books, progress=progress)
+        tables["auto-coding (rules)"] = pd.DataFrame([{
+            "documents": run.documents, "words": run.words, "codes": run.codes, "terms": run.terms,
+            "suggestions": run.suggestions, "seconds": round(run.seconds, 2)}])
+        sample = project.codings(coder="rules").head(8)[["document", "code", "confidence", "explanation"]]
+        tables["sample rule suggestions"] = sample
+        tables["learned suggester, cross-validated (researcher_a's codings)"] = cross_validate(project)
+
+        agree = agreement(project, list(CODERS))
+        tables["agreement: researcher_a vs researcher_b (character level)"] = agree.table_for_report()
+        versus_rules = agreement(project, ["researcher_a", "rules"], unit="segment", segment="sentence")
+        tables["agreement: researcher_a vs the rules (sentences)"] = versus_rules.table_for_report()
+        tables["rules vs human decisions"] = method_agreement(project)
+
+        toc = load_toc(CODEBOOKS / TOC_FILE)
+        import_indicators(project, corpus / "management_information.csv", toc=toc)
+        import_survey(project, corpus / "staff_survey.csv", corpus / "staff_survey_items.csv", toc=toc)
+        found = evidence(project, toc, codebooks=books)
+        tables["evidence per outcome"] = found.summary
+        evidence_path = out / "evidence.csv"
+        found.summary.to_csv(evidence_path, index=False)
+        result.files.append(evidence_path)
+        tables["indicators"] = indicator_status(project, toc)
+        tables["staff survey"] = likert_table(project)
+
+        result.files += [draw_toc(toc, found, out / "toc.png"), draw_toc(toc, found, out / "toc.svg")]
+        export_matrix(project, out / "framework_matrix.xlsx", rows="case")
+        result.files.append(out / "framework_matrix.xlsx")
+        report = build_report(project, toc=toc, codebooks=books, coders=list(CODERS))
+        written = report_files(report, out / "report.docx", out / "report.html")
+        result.files += [Path(f) for f in written["files"]]
     return result

@@ -1,0 +1,135 @@
+"""Time the report and the matrix export over 100,000 codings and about 500 quotes.
+
+Builds a synthetic project (200 interviews of ~2,500 words, 60 codes in 10 themes,
+100,000 accepted codings, a theory of change with 5 outcomes), then times, in the
+same process: reading the codings DataFrame (the baseline every computation starts
+from), building the report model, writing .docx and .html, and writing the matrix
+workbook. Prints the figures; nothing is asserted.
+
+    .venv/bin/python benchmarks/report_bench.py [--codings 100000] [--out /tmp/report_bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from qualcode import NewCoding, Project, store
+from qualcode.matrices import Filters, export_matrix
+from qualcode.report import build_report, load_template
+
+ROLES = ["Social Worker", "Team Manager", "Parent", "Health Visitor", "Senior Leader"]
+WORDS = ("family plan visit child voice worker team caseload meeting school health support safety "
+         "network goal scaling worry review supervision record form time week home parent carer").split()
+THEMES, SUBCODES, DOCUMENTS = 10, 5, 200
+
+
+def build(path: Path, n_codings: int, seed: int = 7) -> Project:
+    rng = random.Random(seed)
+    project = Project.create(path)
+    stamp = store.now()
+    codes = []
+    for t in range(THEMES):
+        codes.append({"key": f"t{t}", "name": f"Theme {t}", "parent_key": None, "definition": f"Theme {t}."})
+        codes += [{"key": f"t{t}.{s}", "name": f"Theme {t} / sub {s}", "parent_key": f"t{t}",
+                   "definition": f"Sub-code {s} of theme {t}."} for s in range(SUBCODES)]
+    with project.transaction() as conn:
+        conn.execute(sa.insert(store.codes), [{**c, "kind": "topic", "outcomes": "[]", "status": "active",
+                                               "created_at": stamp, "updated_at": stamp} for c in codes])
+        conn.execute(sa.insert(store.codebooks).values(name="bench", version="1.0", source="", loaded_at=stamp))
+        for d in range(DOCUMENTS):
+            lines = [("Interviewer: " if i % 6 == 0 else "Participant: ")
+                     + " ".join(rng.choice(WORDS) for _ in range(rng.randint(15, 40))) + "." for i in range(90)]
+            text = "\n".join(lines)
+            doc_id = conn.execute(sa.insert(store.documents).values(
+                name=f"I{d:03d}.txt", version=1, source_file=f"I{d:03d}.txt", format="txt", sha256=str(d),
+                source_type="staff interview" if d % 4 else "family interview", text=text,
+                words=len(text.split()), imported_at=stamp).returning(store.documents.c.id)).scalar_one()
+            conn.execute(sa.insert(store.document_attributes), [
+                {"document_id": doc_id, "key": "role", "value": ROLES[d % len(ROLES)]},
+                {"document_id": doc_id, "key": "wave", "value": str(1 + d % 3)},
+                {"document_id": doc_id, "key": "participant", "value": f"Person {d}"}])
+            position, turns = 0, []
+            for seq, line in enumerate(lines):
+                turns.append({"document_id": doc_id, "seq": seq, "start": position, "end": position + len(line),
+                              "speaker": line.split(":")[0], "is_interviewer": line.startswith("Interviewer")})
+                position += len(line) + 1
+            conn.execute(sa.insert(store.turns), turns)
+    texts = dict(project.iter_texts())
+    leaves = [c["key"] for c in codes if c["parent_key"]]
+    new = []
+    for i in range(n_codings):
+        doc_id = rng.choice(list(texts))
+        text = texts[doc_id]
+        start = rng.randrange(0, len(text) - 400)
+        start = text.rfind(" ", 0, start) + 1
+        end = text.find(" ", start + rng.randint(40, 350))
+        new.append(NewCoding(doc_id, start, end if end > start else len(text), rng.choice(leaves), coder="bench"))
+    for chunk in range(0, len(new), 20_000):
+        project.add_codings(new[chunk:chunk + 20_000])
+    return project
+
+
+TOC = """\
+id: bench
+name: Benchmark theory of change
+outcomes:
+{outcomes}
+impacts:
+  - id: imp
+    name: Lower demand at the statutory tier
+"""
+
+
+def timed(label: str, fn, results: dict):
+    start = time.perf_counter()
+    value = fn()
+    results[label] = time.perf_counter() - start
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--codings", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/report_bench"))
+    args = parser.parse_args()
+    shutil.rmtree(args.out, ignore_errors=True)
+    args.out.mkdir(parents=True)
+    t0 = time.perf_counter()
+    project = build(args.out / "bench.qc", args.codings)
+    print(f"built project: {args.codings:,} codings in {DOCUMENTS} documents ({time.perf_counter() - t0:.1f} s)")
+    outcomes = "\n".join(f"  - id: out{t}\n    name: Outcome {t}\n    codes: [t{t}]\n    leads_to: [imp]"
+                         for t in range(5))
+    (args.out / "toc.yaml").write_text(TOC.format(outcomes=outcomes), encoding="utf-8")
+    template_path = args.out / "template.yaml"
+    # Ten quotes for each of the 50 sub-codes: 500 quotes in the themes section.
+    shipped = (Path(__file__).resolve().parents[1] / "qualcode" / "templates" / "report.yaml").read_text("utf-8")
+    template_path.write_text(shipped.replace("per_theme: 3", "per_theme: 10"), encoding="utf-8")
+    template = load_template(template_path)
+
+    results: dict[str, float] = {}
+    frame = timed("baseline: read accepted codings DataFrame", lambda: project.codings(status="accepted"), results)
+    report = timed("build report model (level 2, ToC, figures)", lambda: build_report(
+        project, toc=args.out / "toc.yaml", template=template, level=2), results)
+    timed("write report.docx", lambda: report.to_docx(args.out / "report.docx"), results)
+    timed("write report.html", lambda: report.to_html(args.out / "report.html"), results)
+    timed("matrix workbook (case rows → documents, level 1)", lambda: export_matrix(
+        project, args.out / "matrix.xlsx", rows="role", filters=Filters(level=1)), results)
+    baseline = results["baseline: read accepted codings DataFrame"]
+    print(f"codings read: {len(frame):,}; quotes in report: {len(report.quotes)}; tables: {len(report.tables())}; "
+          f"figures: {len(report.figures())}")
+    for label, seconds in results.items():
+        print(f"{label:<52} {seconds:8.2f} s   {seconds / baseline:6.1f} × baseline")
+    total = sum(v for k, v in results.items() if k.startswith(("build", "write report")))
+    print(f"{'report end to end (build + docx + html)':<52} {total:8.2f} s   {total / baseline:6.1f} × baseline")
+    print(f"files: {args.out}")
+    project.close()
+
+
+if __name__ == "__main__":
+    main()

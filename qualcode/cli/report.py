@@ -1,0 +1,68 @@
+"""Verbs that write the last mile: ``matrix`` (framework matrix and crosstabs) and ``report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..errors import InputError
+from ..matrices import COUNTS, Filters, export_matrix
+from ..project import Project
+from ..report import build_report, report_files
+from .app import app
+from .output import JsonOption, emit
+
+
+@app.command()
+def matrix(
+    project: Path = typer.Argument(..., help="The project file."),
+    rows: str = typer.Option("case", "--rows", help="case, document, or a document attribute (role, wave, site …)."),
+    cols: str = typer.Option("code", "--cols", help="What the columns are: code (themes)."),
+    level: Optional[int] = typer.Option(1, "--level", help="Code level used as columns (1 = top-level themes); 0 for every code."),
+    status: str = typer.Option("accepted", "--status", help="Which codings count: accepted, suggested, rejected or any."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Count one coder's codings only."),
+    count: str = typer.Option("segments", "--count", help=f"Crosstab cells: {', '.join(COUNTS)}."),
+    out: Path = typer.Option(..., "--out", help="FILE.xlsx (every table) or FILE.csv (the framework matrix)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write the framework matrix, crosstabs, frequencies and co-occurrence to Excel or CSV."""
+    if cols != "code":
+        raise InputError("--cols", f"columns {cols!r} are not supported", "use --cols code (themes as columns)")
+    filters = Filters(status=None if status == "any" else status, coder=coder, level=level or None)
+    with Project.open(project) as p:
+        result = export_matrix(p, out, rows=rows, filters=filters, count=count)
+    if as_json:
+        emit(result, True)
+        return
+    matrix_frame = result.pop("matrix")
+    emit({k: (", ".join(v) if isinstance(v, list) else v) for k, v in result.items()}, False)
+    typer.echo("")
+    emit(matrix_frame.map(lambda v: str(v).split("\n")[0] if isinstance(v, str) else v), False)
+
+
+@app.command()
+def report(
+    project: Path = typer.Argument(..., help="The project file."),
+    toc: Optional[Path] = typer.Option(None, "--toc", help="The theory of change (YAML) to judge the evidence against."),
+    out: Path = typer.Option(..., "--out", help="The Word report to write, e.g. report.docx."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write the report as one HTML page."),
+    codebook: List[Path] = typer.Option([], "--codebook", help="Codebook YAML(s) for the appendix (repeatable)."),
+    coders: List[str] = typer.Option([], "--coders", help="Two or more coders for the agreement table: --coders A B."),
+    template: Optional[Path] = typer.Option(None, "--template", help="Your copy of qualcode/templates/report.yaml."),
+    level: int = typer.Option(1, "--level", help="Code level reported as themes (1 = top level)."),
+    as_json: bool = JsonOption,
+    extra_coders: List[str] = typer.Argument(None, hidden=True),
+) -> None:
+    """Write the evidence report (.docx, and .html with --html) from the project."""
+    if out.suffix.lower() != ".docx":
+        raise InputError(str(out), "the report is written as Word", "name the --out file .docx (add --html for HTML)")
+    names = [*coders, *(extra_coders or [])]
+    with Project.open(project) as p:
+        built = build_report(p, toc=toc, codebooks=codebook, coders=names, template=template, level=level)
+        summary = report_files(built, out, html)
+    if as_json:
+        emit(summary, True)
+        return
+    emit({k: ("; ".join(v) if isinstance(v, list) else v) for k, v in summary.items()}, False)

@@ -1,0 +1,91 @@
+"""The report's figures, drawn with matplotlib from matrix DataFrames, as PNG files or bytes.
+
+Figures take tables, not the project, so the numbers in a figure are the numbers in
+the table beside it. The Agg backend is used: no display, no window, works on servers.
+
+>>> frequency_figure(crosstab(project, by="source_type"), "out/frequencies.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: reports are written on servers and in CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .matrices import TOTAL  # noqa: E402
+
+DPI = 200  # sharp when printed at the width of an A4 text column
+WIDTH_INCHES = 6.3  # A4 text width with 2.5 cm margins
+MAX_ANNOTATED = 15  # codes: a heatmap larger than this shows colours only
+
+
+def frequency_figure(table: pd.DataFrame, path: str | Path | None = None, title: str = "") -> Path | bytes:
+    """Horizontal stacked bars: segments per code, split by the table's columns.
+
+    ``table`` is a ``matrices.crosstab`` result (``code``, ``name``, one column per
+    value, ``Total``); the total row and column are left out of the bars.
+    """
+    body = table[table["code"] != TOTAL]
+    values = [c for c in body.columns if c not in ("code", "name", TOTAL)]
+    data = body.set_index("name")[values].astype(float).iloc[::-1]  # first code at the top
+    height = max(2.5, 0.35 * len(data) + 1.2)
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, height))
+    left = pd.Series(0.0, index=data.index)
+    colours = plt.get_cmap("tab10")
+    for i, column in enumerate(values):
+        ax.barh(data.index, data[column], left=left, label=str(column), color=colours(i % 10))
+        left += data[column]
+    ax.set_xlabel("coded segments")
+    ax.spines[["top", "right"]].set_visible(False)
+    if values:
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def heatmap_figure(table: pd.DataFrame, path: str | Path | None = None, title: str = "") -> Path | bytes:
+    """A co-occurrence heatmap with the count written in each cell.
+
+    ``table`` is a square ``matrices.cooccurrence`` result. The diagonal (each code's
+    own count) is left blank so the colour scale shows co-occurrence only; counts are
+    written in the cells up to ``MAX_ANNOTATED`` codes.
+    """
+    n = len(table)
+    size = max(3.0, min(WIDTH_INCHES, 0.45 * n + 2.0))
+    fig, ax = plt.subplots(figsize=(size, size))
+    values = table.to_numpy(dtype=float)
+    off = values.copy()
+    for i in range(n):
+        off[i, i] = float("nan")
+    image = ax.imshow(off, cmap="Blues", vmin=0)
+    if n <= MAX_ANNOTATED:  # beyond this the numbers are unreadable (and slow to draw)
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, f"{int(values[i, j])}", ha="center", va="center", fontsize=7,
+                        color="grey" if i == j else "black")
+    ax.set_xticks(range(n), labels=list(table.columns), rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(n), labels=list(table.index), fontsize=7)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="overlapping codings")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path | None) -> Path | bytes:
+    """Write the PNG to ``path``, or return its bytes when no path is given."""
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, format="png")
+    plt.close(fig)
+    if path is None:
+        return buffer.getvalue()
+    path = Path(path)
+    path.write_bytes(buffer.getvalue())
+    return path
