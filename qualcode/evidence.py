@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
 from .indicators import indicator_status, period_key
@@ -173,40 +174,54 @@ def _document_facts(project: Project) -> pd.DataFrame:
 
 def _segments(links: dict[str, list[str]], codings: pd.DataFrame, docs: pd.DataFrame,
               directions: dict[str, str]) -> pd.DataFrame:
-    """One row per (node, segment): a segment is a distinct span of a document."""
+    """One row per (node, segment): a segment is a distinct span of a document.
+
+    Plain dicts and tuples rather than DataFrame lookups per segment: a report over
+    100,000 codings calls this for every node.
+    """
     columns = ["node", "document_id", "document", "start", "end", "codes", "coding_ids", "direction",
                "participant", "wave", "source_type", "case", "snippet"]
     if codings.empty:
         return pd.DataFrame(columns=columns)
+    facts = docs.set_index("document_id")[["participant", "wave", "source_type", "case"]].to_dict("index")
     markers = codings[codings["code"].isin(directions)]
-    markers_by_doc = {d: g for d, g in markers.groupby("document_id")}
-    facts = docs.set_index("document_id")
+    markers_by_doc = {
+        doc_id: (g["start"].to_numpy(), g["end"].to_numpy(), np.array([directions[k] for k in g["code"]]))
+        for doc_id, g in markers.groupby("document_id")
+    }
+    fields = ["id", "document_id", "document", "start", "end", "code", "direction", "snippet"]
+    by_code = {code: list(g[fields].itertuples(index=False, name=None)) for code, g in codings.groupby("code")}
     rows = []
     for node_id, keys in links.items():
-        own = codings[codings["code"].isin(keys)]
-        for (doc_id, start, end), group in own.groupby(["document_id", "start", "end"], sort=True):
-            found = set()
-            for coding in group.itertuples():
-                found |= _coding_directions(coding, markers_by_doc.get(doc_id), directions)
-            fact = facts.loc[doc_id]
+        spans: dict[tuple[int, int, int], dict] = {}
+        for key in keys:
+            for coding_id, doc_id, document, start, end, code, direction, snippet in by_code.get(key, ()):
+                entry = spans.setdefault((doc_id, start, end), {
+                    "ids": [], "codes": set(), "found": set(), "document": document, "snippet": snippet})
+                entry["ids"].append(coding_id)
+                entry["codes"].add(code)
+                entry["found"] |= _coding_directions(direction, start, end, markers_by_doc.get(doc_id))
+        for (doc_id, start, end), entry in sorted(spans.items()):
+            fact = facts[doc_id]
             rows.append({
-                "node": node_id, "document_id": doc_id, "document": group["document"].iloc[0],
-                "start": start, "end": end, "codes": ", ".join(sorted(set(group["code"]))),
-                "coding_ids": list(group["id"]), "direction": _combine(found),
+                "node": node_id, "document_id": doc_id, "document": entry["document"],
+                "start": start, "end": end, "codes": ", ".join(sorted(entry["codes"])),
+                "coding_ids": sorted(entry["ids"]), "direction": _combine(entry["found"]),
                 "participant": fact["participant"], "wave": fact["wave"],
-                "source_type": fact["source_type"], "case": fact["case"], "snippet": group["snippet"].iloc[0],
+                "source_type": fact["source_type"], "case": fact["case"], "snippet": entry["snippet"],
             })
     return pd.DataFrame(rows, columns=columns)
 
 
-def _coding_directions(coding: Any, markers: pd.DataFrame | None, directions: dict[str, str]) -> set[str]:
+def _coding_directions(direction: Any, start: int, end: int,
+                       markers: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> set[str]:
     """The coding's own direction, else those of overlapping enabler / barrier codings."""
-    if isinstance(coding.direction, str) and coding.direction:
-        return {coding.direction}
+    if isinstance(direction, str) and direction:
+        return {direction}
     if markers is None:
         return set()
-    overlapping = markers[(markers["start"] < coding.end) & (markers["end"] > coding.start)]
-    return {directions[k] for k in overlapping["code"]}
+    starts, ends, marker_directions = markers
+    return set(marker_directions[(starts < end) & (ends > start)].tolist())
 
 
 def _combine(found: set[str]) -> str | None:
