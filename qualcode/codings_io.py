@@ -32,6 +32,7 @@ from .codebook import Problem
 from .errors import InputError, ValidationProblems
 from .project import NewCoding, Project
 from .textnorm import decode_text
+from .xlsx_export import csv_safe, csv_unquote
 
 REQUIRED = ("document", "start", "end", "code", "coder")
 OPTIONAL = ("status", "confidence", "memo")
@@ -39,7 +40,6 @@ OPTIONAL = ("status", "confidence", "memo")
 EXPORT_ONLY = ("id", "code_name", "method", "text", "explanation", "created_at", "updated_at")
 EXPORT_COLUMNS = ("id", "document", "start", "end", "code", "code_name", "coder", "status", "confidence",
                   "method", "text", "explanation", "memo", "created_at", "updated_at")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -61,22 +61,9 @@ class CodingsImport:
 # -- cells ----------------------------------------------------------------------------
 
 
-def safe_cell(value: Any) -> Any:
-    """A cell a spreadsheet shows as text, never runs: formula-like strings get a quote.
-
-    >>> safe_cell("=HYPERLINK(\\"http://x\\")"), safe_cell("-just a dash"), safe_cell(12)
-    ('\\'=HYPERLINK("http://x")', "'-just a dash", 12)
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def unquote_cell(value: str) -> str:
-    """Undo ``safe_cell``: a quote before a formula character is ours, so drop it."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
-        return value[1:]
-    return value
+# One rule for every CSV qualcode writes: xlsx_export's.
+safe_cell = csv_safe
+unquote_cell = csv_unquote
 
 
 # -- import ---------------------------------------------------------------------------

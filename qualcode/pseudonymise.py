@@ -65,7 +65,7 @@ from .nlp import load_pipeline
 from .project import Project
 from .textnorm import decode_text
 from .turns import INTERVIEWER_ROLES, NOT_SPEAKERS, RESPONDENT_ROLES
-from .xlsx_export import FORMULA_STARTS, csv_safe
+from .xlsx_export import csv_safe, csv_unquote
 
 META_KEY = "pseudonymisation"
 ACTION = "pseudonymise"
@@ -377,7 +377,7 @@ class Key:
                              "give the key CSV an earlier `pseudonymise apply` wrote, or a new file name",
                              where="line 1")
         for line, row in enumerate(reader, start=2):
-            label, original = (row.get("label") or "").strip(), _unquote(row.get("original") or "").strip()
+            label, original = (row.get("label") or "").strip(), csv_unquote(row.get("original") or "").strip()
             if not label or not original:
                 raise InputError(key.path, "a row without a label or an original", "fill in both or delete the row",
                                  where=f"line {line}")
@@ -438,13 +438,6 @@ def write_rows_csv(path: str | Path, rows: list[dict[str, Any]], columns: list[s
             writer.writerow({k: csv_safe("" if row.get(k) is None else row.get(k)) for k in columns})
     os.replace(tmp, path)
     return path
-
-
-def _unquote(value: str) -> str:
-    """Undo ``csv_safe``: a quote before a formula character was ours."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
-        return value[1:]
-    return value
 
 
 # -- known names -------------------------------------------------------------------------
@@ -902,7 +895,7 @@ def read_detections(path: str | Path) -> list[Detection]:
                          "keep the header that `pseudonymise detect` wrote", where="line 1")
     rows, problems = [], []
     for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): _unquote((v or "").strip()) for k, v in raw.items()}
+        row = {(k or "").strip(): csv_unquote((v or "").strip()) for k, v in raw.items()}
         decision = DECISIONS.get(row.get("decision", "").lower())
         if decision is None:
             problems.append(Problem(str(path), line, f"decision {row.get('decision')!r} is not known",

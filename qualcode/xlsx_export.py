@@ -47,6 +47,15 @@ def csv_safe(value: object) -> object:
     return f"'{value}" if is_formula_like(value) else value
 
 
+def csv_unquote(value: str) -> str:
+    """Undo ``csv_safe`` when reading our own CSV back: a quote before a formula character is ours.
+
+    >>> csv_unquote("'=1+1"), csv_unquote("'quoted"), csv_unquote("plain")
+    ('=1+1', "'quoted", 'plain')
+    """
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
 def sheet_name(title: str, taken: set[str]) -> str:
     """A valid, unique Excel sheet name (31 characters, no ``[]:*?/\\``)."""
     base = _BAD_SHEET_CHARS.sub(" ", str(title)).strip().strip("'")[:31] or "Sheet"
