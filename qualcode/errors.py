@@ -24,6 +24,10 @@ class NewerProjectError(ProjectError):
     """The project was written by a newer qualcode; opening it could corrupt it."""
 
 
+class QuoteDrift(ProjectError):
+    """A coding's span no longer holds the text it was coded on."""
+
+
 class NotFoundError(QualcodeError):
     """A document, code, coder or coding named by the user does not exist."""
 

@@ -24,7 +24,8 @@ import pandas as pd
 from .indicators import indicator_status, period_key
 from .project import Project
 from .survey import survey_evidence
-from .toc import DEFAULT_STRENGTH_RULES, KIND_SINGULAR, Node, StrengthRule, StrengthRules, TheoryOfChange
+from .toc import KIND_SINGULAR, Node, StrengthRule, StrengthRules, TheoryOfChange
+from .toc import DEFAULT_STRENGTH_RULES  # noqa: F401  (used by the doctest of rate)
 
 JUDGED_KINDS = ("outcomes", "impacts", "assumptions")
 NO_WAVE = "(no wave)"

@@ -11,7 +11,6 @@ failure leaves the project exactly as it was.
 from __future__ import annotations
 
 import json
-import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path

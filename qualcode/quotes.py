@@ -34,7 +34,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import store
-from .errors import NotFoundError, ProjectError
+from .errors import NotFoundError, QuoteDrift
 from .project import Project
 
 PIN, EXCLUDE = "quote_pin", "quote_exclude"
@@ -46,10 +46,6 @@ IDENTIFYING = ("participant", "name", "interviewee", "speaker", "respondent")
 
 _DOCUMENT_COLUMNS = ("name", "version", "format", "case", "words", "turns", "sha256", "encoding",
                      "source_file", "imported_at")
-
-
-class QuoteDrift(ProjectError):
-    """A coding's span no longer holds the text it was coded on."""
 
 
 @dataclass(frozen=True)

@@ -55,18 +55,21 @@ def learn_cmd(
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by document)."),
     unit: str = UnitOption,
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Judge every code at this calibrated confidence (default: each code's own, chosen on inner folds)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Train on accepted codings; show cross-validated precision, recall and F1 per code."""
+    """Train on accepted codings; show per code its base rate, average precision and ROC
+    AUC, the confidence threshold chosen for it, and cross-validated precision, recall
+    and F1 at that threshold with the counts."""
     with Project.open(project) as p:
-        frame = learn.cross_validate(p, folds=folds, unit=unit, min_examples=min_examples)
+        frame = learn.cross_validate(p, folds=folds, unit=unit, min_examples=min_examples, threshold=threshold)
     emit(frame, as_json, title=None if as_json else f"Cross-validated by document ({unit}s):")
 
 
 @app.command("suggest")
 def suggest_cmd(
     project: Path = typer.Argument(..., help="The project file."),
-    min_confidence: float = typer.Option(0.5, "--min-confidence", help="Write suggestions at or above this calibrated confidence."),
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", help="Write suggestions at or above this calibrated confidence (default: each code's threshold from `learn`)."),
     unit: str = UnitOption,
     folds: int = typer.Option(5, "--folds", help="Folds for the calibration and figures."),
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),

@@ -9,7 +9,6 @@ Importing this package registers every built-in parser, so
 True
 """
 
-from pathlib import Path
 
 from qualcode.importers import captions, docx, odt, pdf, rtf, tabular, text  # noqa: F401
 from qualcode.importers.base import (
