@@ -317,15 +317,22 @@ def _contents(inputs: _Inputs, section: Section) -> bool:
 
 
 def _sample(inputs: _Inputs, section: Section) -> bool:
+    """Interviews by role and wave (the achieved sample), then other sources by type and wave."""
     documents = inputs.project.documents()
     if documents.empty:
         inputs.omitted.append(f"{section.title}: left out — the project holds no documents.")
         return False
-    rows = "role" if "role" in documents and documents["role"].notna().any() else "source_type"
-    table = achieved_sample(documents, rows)
+    is_interview = documents["source_type"].astype(str).str.endswith("interview")
+    interviews = documents[is_interview] if is_interview.any() else documents
+    rows = "role" if "role" in interviews and interviews["role"].notna().any() else "source_type"
     label = "role" if rows == "role" else "source type"
-    caption = f"Achieved sample: documents by {label} and wave"
-    section.blocks.append(inputs.numbers.table(caption, table))
+    what = "interviews" if is_interview.any() else "documents"
+    section.blocks.append(inputs.numbers.table(f"Achieved sample: {what} by {label} and wave",
+                                               achieved_sample(interviews, rows)))
+    others = documents[~is_interview]
+    if is_interview.any() and not others.empty:
+        section.blocks.append(inputs.numbers.table("Other sources: documents by source type and wave",
+                                                   achieved_sample(others, "source_type")))
     return True
 
 

@@ -88,7 +88,7 @@ def test_docx_tables_are_native_with_numbered_captions(full):
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
     tables = [c for c in captions if c.startswith("Table")]
     figures = [c for c in captions if c.startswith("Figure")]
-    assert tables[:3] == ["Table 1: Achieved sample: documents by role and wave",
+    assert tables[:3] == ["Table 1: Achieved sample: interviews by role and wave",
                           "Table 2: Evidence for each outcome of the theory of change (Whole-family reform)",
                           "Table 3: Planned impacts: judgement and evidence"]
     assert [int(re.match(r"Table (\d+)", c).group(1)) for c in tables] == list(range(1, len(tables) + 1))
