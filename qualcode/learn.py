@@ -41,6 +41,7 @@ positive segments, or positives from a single document only.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -642,17 +643,28 @@ def _num(value: Any) -> float | None:
 
 
 def review_queue(project: Project, method: str | None = None, code: str | None = None) -> pd.DataFrame:
-    """Pending suggestions, most informative first: confidence closest to 0.5 first.
+    """Pending suggestions, most informative first: confidence closest to its decision point.
 
-    Uncertainty sampling: a reviewer's decision on a 0.5 suggestion teaches the model
-    most; near-certain ones can go in bulk (``review accept --min-confidence 0.9``).
+    Uncertainty sampling: a reviewer's decision on a borderline suggestion teaches the
+    model most; near-certain ones can go in bulk (``review accept --min-confidence 0.9``).
+    The decision point is the code's threshold for learned suggestions (recorded in their
+    provenance; rare codes have thresholds far below 0.5) and 0.5 for everything else.
     Suggestions without a confidence come last.
     """
     frame = project.codings(status="suggested", code=code, method=method)
     if frame.empty:
         return frame.assign(uncertainty=pd.Series(dtype=float))
-    frame["uncertainty"] = (frame["confidence"].astype(float) - 0.5).abs().round(4)
+    point = frame["provenance"].map(_decision_point)
+    frame["uncertainty"] = (frame["confidence"].astype(float) - point).abs().round(4)
     return frame.sort_values(["uncertainty", "id"], na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _decision_point(provenance: str) -> float:
+    try:
+        threshold = json.loads(provenance or "{}").get("threshold")
+    except (ValueError, AttributeError):
+        return 0.5
+    return float(threshold) if isinstance(threshold, (int, float)) else 0.5
 
 
 # -- keyword discovery ----------------------------------------------------------------

@@ -96,7 +96,10 @@ def test_suggestions_skip_coded_segments_and_rerun_adds_nothing(learned):
 def test_min_confidence_filters_and_queue_puts_uncertain_first(learned):
     lab, _, _ = learned
     queue = learn.review_queue(lab.project)
-    distance = (queue["confidence"] - 0.5).abs().tolist()
+    # distance from each code's decision threshold, recorded in the suggestion's provenance
+    threshold = queue["provenance"].map(lambda p: json.loads(p).get("threshold", 0.5))
+    assert (threshold != 0.5).any()
+    distance = (queue["confidence"] - threshold).abs().round(4).tolist()
     assert distance == sorted(distance)
     assert queue["uncertainty"].tolist() == pytest.approx(distance, abs=1e-4)
     only = learn.review_queue(lab.project, code="workload")
