@@ -94,7 +94,6 @@ def run_demo(out: Path, corpus: Path = CORPUS, progress: bool = False) -> DemoRe
     from .learn import cross_validate
     from .matrices import export_matrix
     from .report import build_report, report_files
-    from .review import method_agreement
     from .survey import import_survey, likert_table
     from .toc import load_toc
     from .toc_figure import draw_toc
@@ -129,7 +128,6 @@ def run_demo(out: Path, corpus: Path = CORPUS, progress: bool = False) -> DemoRe
         tables["agreement: researcher_a vs researcher_b (character level)"] = agree.table_for_report()
         versus_rules = agreement(project, ["researcher_a", "rules"], unit="segment", segment="sentence")
         tables["agreement: researcher_a vs the rules (sentences)"] = versus_rules.table_for_report()
-        tables["rules vs human decisions"] = method_agreement(project)
 
         toc = load_toc(CODEBOOKS / TOC_FILE)
         import_indicators(project, corpus / "management_information.csv", toc=toc)
