@@ -670,13 +670,8 @@ def _decision_point(provenance: str) -> float:
 # -- keyword discovery ----------------------------------------------------------------
 
 
-def codebook_keywords(project: Project, nlp: "Language") -> dict[str, set[str]]:
-    """Each code's keywords and exact phrases from the loaded codebooks, in our terms
-    (lemmas, stop words dropped), read and lemmatised once for all codes.
-
-    >>> codebook_keywords(project, load_pipeline())["activity.key_worker"]   # doctest: +SKIP
-    {'key worker', 'hold case', 'lead practitioner', ...}
-    """
+def _codebook_phrases(project: Project) -> dict[str, list[str]]:
+    """Each code's keywords and exact phrases, as written in the loaded codebooks."""
     from .codebook import parse_codebook
     from .codebook_sync import loaded_versions
 
@@ -690,6 +685,17 @@ def codebook_keywords(project: Project, nlp: "Language") -> dict[str, set[str]]:
             continue
         for c in book.codes:
             phrases.setdefault(c.id, []).extend(c.match.keywords + c.match.exact)
+    return phrases
+
+
+def codebook_keywords(project: Project, nlp: "Language") -> dict[str, set[str]]:
+    """Each code's keywords and exact phrases from the loaded codebooks, in our terms
+    (lemmas, stop words dropped), read and lemmatised once for all codes.
+
+    >>> codebook_keywords(project, load_pipeline())["activity.key_worker"]   # doctest: +SKIP
+    {'key worker', 'hold case', 'lead practitioner', ...}
+    """
+    phrases = _codebook_phrases(project)
     unique = sorted({p for ps in phrases.values() for p in ps})
     as_terms = dict(zip(unique, (segment_terms(doc) for doc in nlp.pipe(unique))))
     return {code: {as_terms[p] for p in ps if as_terms[p]} for code, ps in phrases.items()}
@@ -698,20 +704,7 @@ def codebook_keywords(project: Project, nlp: "Language") -> dict[str, set[str]]:
 def _codebook_terms(project: Project, code: str, nlp: "Language") -> set[str]:
     """The code's keywords and exact phrases from the loaded codebook, as our terms and
     as written (lower-cased), so discovery leaves out what the codebook already has."""
-    from .codebook import parse_codebook
-    from .codebook_sync import loaded_versions
-
-    with project.engine.connect() as conn:
-        sources = loaded_versions(conn)
-    phrases: list[str] = []
-    for codebook_id, (_, source) in sources.items():
-        try:
-            book = parse_codebook(source, codebook_id)
-        except Exception:  # an old source that no longer validates has nothing to add
-            continue
-        for c in book.codes:
-            if c.id == code:
-                phrases += c.match.keywords + c.match.exact
+    phrases = _codebook_phrases(project).get(code, [])
     return {segment_terms(nlp(p)) for p in phrases} | {p.lower() for p in phrases}
 
 
