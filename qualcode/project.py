@@ -455,8 +455,15 @@ def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_id
     return ids
 
 
+# What a 'create' event records: the fields review can change later. The descriptive
+# ones (provenance, explanation, snippet) never change and stay on the coding row,
+# so auto-coding does not write them twice.
+_EVENT_FIELDS = ("document_id", "code_id", "coder_id", "start", "end", "status", "confidence", "method",
+                 "codebook_version", "direction")
+
+
 def _public(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k not in ("created_at", "updated_at")}
+    return {k: row[k] for k in _EVENT_FIELDS}
 
 
 def _check_sqlite_header(path: Path) -> None:

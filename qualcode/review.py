@@ -296,12 +296,11 @@ def _open_decisions(conn: sa.Connection, coding_ids: Iterable[int]) -> dict[int,
     return stacks
 
 
-def _recoded_from(event: dict) -> int | None:
-    """For the 'create' event of a coding a recode made: the id of the original."""
-    after = json.loads(event["after"]) if event["after"] else {}
-    provenance = after.get("provenance") or "{}"
-    provenance = json.loads(provenance) if isinstance(provenance, str) else provenance
-    return provenance.get("recoded_from")
+def _recoded_from(conn: sa.Connection, coding_ids: Iterable[int]) -> dict[int, int | None]:
+    """For codings a recode made: the id of the original each replaced (from its provenance)."""
+    k = store.codings
+    rows = conn.execute(sa.select(k.c.id, k.c.provenance).where(k.c.id.in_(list(coding_ids))))
+    return {coding_id: json.loads(provenance or "{}").get("recoded_from") for coding_id, provenance in rows}
 
 
 def _partners(conn: sa.Connection, events: list[dict]) -> set[int]:
@@ -313,8 +312,10 @@ def _partners(conn: sa.Connection, events: list[dict]) -> set[int]:
     creates = [dict(e._mapping) for e in conn.execute(sa.select(ev).where(
         ev.c.batch.in_({e["batch"] for e in recodes}), ev.c.action == "create"))]
     originals = {e["coding_id"] for e in recodes if e["action"] == "recode"}
-    partners = {c["coding_id"] for c in creates if _recoded_from(c) in originals}
-    partners |= {_recoded_from(e) for e in recodes if e["action"] == "create"} - {None}
+    made = [e["coding_id"] for e in recodes if e["action"] == "create"]
+    origin = _recoded_from(conn, [c["coding_id"] for c in creates] + made)
+    partners = {c["coding_id"] for c in creates if origin.get(c["coding_id"]) in originals}
+    partners |= {origin.get(coding_id) for coding_id in made} - {None}
     return partners
 
 
