@@ -325,13 +325,15 @@ def _sections_alpha(comparison: _Comparison, code: str) -> stats.Statistic:
 
 
 def _sentence_splitter() -> "Language":
-    """Blank English with spaCy's sentencizer: the sentence splitter of qualcode's default
-    pipeline (``nlp.blank_pipeline``) without its lemma table, which takes seconds to load
-    and plays no part in where sentences end."""
+    """Blank English with the sentence splitter of qualcode's default pipeline
+    (``nlp.blank_pipeline``) but not its lemma table, which takes seconds to load and
+    plays no part in where sentences end."""
     import spacy
 
+    from .nlp import SENTENCES
+
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
+    nlp.add_pipe(SENTENCES)
     return nlp
 
 

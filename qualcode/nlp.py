@@ -1,9 +1,14 @@
 """The local spaCy pipeline every NLP step shares: sentences and lemmas, nothing downloaded.
 
-The default pipeline is blank English + the rule-based ``sentencizer`` + a lookup
-lemmatiser whose table comes from the ``spacy-lookups-data`` package already installed
-with qualcode (``spacy.lookups.load_lookups`` reads it from the package, never from the
-network). Any installed spaCy pipeline can be named instead; qualcode never downloads one.
+The default pipeline is blank English + a sentence splitter + a lookup lemmatiser whose
+table comes from the ``spacy-lookups-data`` package already installed with qualcode
+(``spacy.lookups.load_lookups`` reads it from the package, never from the network). Any
+installed spaCy pipeline can be named instead; qualcode never downloads one.
+
+The sentence splitter applies the rules of spaCy's ``sentencizer`` (a sentence ends after
+``.``, ``?``, ``!`` and the like, once the punctuation run is over) to whole arrays of
+token attributes instead of token by token, which is what auto-coding a million words
+needs; a property test holds it to spaCy's own boundaries.
 
 Lemmas are lower-cased: spaCy's stock lookup lemmatiser looks up ``token.text`` as it is,
 so "Supervising" at the start of a sentence stays "Supervising" and a keyword would miss
@@ -20,13 +25,17 @@ from __future__ import annotations
 import importlib.util
 from typing import Callable
 
+import numpy as np
 import spacy
+from spacy.attrs import IS_PUNCT, LEMMA, ORTH, SENT_START
 from spacy.language import Language
+from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
 from .errors import ModelNotInstalled
 
 DEFAULT = "blank:en"
+SENTENCES = "qualcode_sentences"
 LEMMATIZER = "qualcode_lemmatizer"
 
 # Components a named pipeline may carry that auto-coding never reads: excluding them
@@ -73,17 +82,21 @@ class LookupLemmatizer:
                 return stem
         return lower
 
-    def _lemma_id(self, doc: Doc, token) -> int:
-        lemma = self.lemma(token.lower_)
-        lemma_id = doc.vocab.strings.add(lemma)
-        self._by_orth[token.orth] = lemma_id
+    def _lemma_id(self, doc: Doc, orth: int) -> int:
+        lemma_id = doc.vocab.strings.add(self.lemma(doc.vocab.strings[orth].lower()))
+        self._by_orth[orth] = lemma_id
         return lemma_id
 
     def __call__(self, doc: Doc) -> Doc:
+        if not len(doc):
+            return doc
+        # One lookup per distinct form, written back as one array: walking the Doc
+        # token by token costs more than the lookups themselves.
+        forms, where = np.unique(doc.to_array(ORTH), return_inverse=True)
         by_orth = self._by_orth
-        for token in doc:
-            lemma_id = by_orth.get(token.orth)
-            token.lemma = lemma_id if lemma_id is not None else self._lemma_id(doc, token)
+        lemmas = np.array([by_orth[orth] if orth in by_orth else self._lemma_id(doc, orth) for orth in forms.tolist()],
+                          dtype=np.uint64)
+        doc.from_array([LEMMA], lemmas[where])
         return doc
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None) -> None:
@@ -106,6 +119,49 @@ class LookupLemmatizer:
         self._by_orth.clear()
 
 
+class SentenceSplitter:
+    """Marks sentence starts by the rules of spaCy's ``sentencizer``, over arrays.
+
+    spaCy's rule: after a token in ``punct_chars`` (".", "?", "!", "。" …), the next
+    token that is neither punctuation nor one of those starts a sentence. So a word
+    token starts a sentence exactly when such a token lies between it and the previous
+    word token; a cumulative count answers that for every token at once. Tokens whose
+    start is already set (by an earlier component) keep it, as with the sentencizer.
+
+    >>> nlp = load_pipeline()
+    >>> [s.text for s in nlp("It worked! (Mostly.) We met again.").sents]
+    ['It worked!', '(Mostly.)', 'We met again.']
+    """
+
+    def __init__(self, vocab, punct_chars: list[str] | None = None):
+        chars = punct_chars or Sentencizer.default_punct_chars
+        self.punct_chars = sorted(set(chars))
+        self._hashes = np.array(sorted({vocab.strings.add(c) for c in chars}), dtype=np.uint64)
+
+    def __call__(self, doc: Doc) -> Doc:
+        n = len(doc)
+        if not n:
+            return doc
+        columns = doc.to_array([ORTH, IS_PUNCT, SENT_START])
+        ends = np.isin(columns[:, 0], self._hashes)  # tokens that can end a sentence
+        words = ~ends & (columns[:, 1] == 0)
+        ends_before = np.cumsum(ends)  # at a word token: sentence-end tokens before it
+        word_at = np.flatnonzero(words)
+        since_last_word = np.diff(ends_before[word_at], prepend=0)
+        starts = np.zeros(n, dtype=bool)
+        starts[0] = True
+        starts[word_at[since_last_word > 0]] = True
+        current = columns[:, 2]
+        marks = np.where(current == 0, np.where(starts, 1, -1).astype(np.int64).astype(np.uint64), current)
+        doc.from_array([SENT_START], marks)
+        return doc
+
+
+@Language.factory(SENTENCES)
+def _make_sentences(nlp: Language, name: str) -> SentenceSplitter:
+    return SentenceSplitter(nlp.vocab)
+
+
 @Language.factory(LEMMATIZER)
 def _make_lemmatizer(nlp: Language, name: str) -> LookupLemmatizer:
     return LookupLemmatizer()
@@ -114,7 +170,7 @@ def _make_lemmatizer(nlp: Language, name: str) -> LookupLemmatizer:
 def blank_pipeline() -> Language:
     """The default: blank English, sentence splitter, lower-cased lookup lemmatiser."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
+    nlp.add_pipe(SENTENCES)
     nlp.add_pipe(LEMMATIZER)
     nlp.initialize()
     return nlp

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qualcode import nlp
 from qualcode.errors import ModelNotInstalled
@@ -10,7 +14,7 @@ from qualcode.errors import ModelNotInstalled
 
 def test_default_pipeline_has_sentences_and_lemmas_without_a_download():
     pipeline = nlp.load_pipeline()
-    assert pipeline.pipe_names == ["sentencizer", nlp.LEMMATIZER]
+    assert pipeline.pipe_names == [nlp.SENTENCES, nlp.LEMMATIZER]
     doc = pipeline("We held group supervisions. The workers were supervising children.")
     assert [t.lemma_ for t in doc][:4] == ["we", "hold", "group", "supervision"]
     assert [s.text for s in doc.sents] == ["We held group supervisions.",
@@ -53,3 +57,42 @@ def test_model_that_is_not_installed_says_how_to_install_it():
 def test_model_name_for_provenance():
     assert nlp.model_name(None) == "blank:en"
     assert nlp.model_name("en_core_web_sm") == "en_core_web_sm"
+
+
+# The sentence splitter must cut exactly where spaCy's sentencizer cuts: segments,
+# agreement units and the demo's figures were all defined by spaCy's rule.
+_SENTENCE_TEXT = st.lists(st.sampled_from(list("ab Zx .?!,;:\"'()[]\n-…。؟") + ["Mr.", "etc.", "...", "?!"]),
+                          max_size=60).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_SENTENCE_TEXT)
+def test_sentence_splitter_cuts_where_spacys_sentencizer_does(text):
+    assert [s.start for s in nlp.load_pipeline()(text).sents] == [s.start for s in _spacy_sentencizer()(text).sents]
+
+
+def test_sentence_splitter_keeps_starts_set_by_an_earlier_component():
+    pipeline = nlp.load_pipeline()
+    doc = pipeline.make_doc("one two. three four")
+    doc[1].is_sent_start = True
+    doc = pipeline.get_pipe(nlp.SENTENCES)(doc)
+    assert [s.text for s in doc.sents] == ["one", "two.", "three four"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Children", "children", "were", "supervising", "Supervisions", "escalations",
+                                 "process", "key-workers", "met", "."]), max_size=30))
+def test_lemmas_set_by_array_equal_the_lookup_of_each_token(words):
+    pipeline = nlp.load_pipeline()
+    lemmatizer = pipeline.get_pipe(nlp.LEMMATIZER)
+    doc = pipeline(" ".join(words))
+    assert [t.lemma_ for t in doc] == [lemmatizer.lemma(t.lower_) for t in doc]
+
+
+@functools.lru_cache(maxsize=1)
+def _spacy_sentencizer():
+    import spacy
+
+    reference = spacy.blank("en")
+    reference.add_pipe("sentencizer")
+    return reference
