@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
@@ -44,6 +45,7 @@ from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
 from spacy.matcher import Matcher, PhraseMatcher
 
 from .errors import CodebookError
+from .nlp import among
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
@@ -263,7 +265,8 @@ class _Lines:
     def __init__(self, text: str):
         self.text = text
         self._bounds: list[tuple[int, int]] | None = None
-        self._lower: list[str] | None = None
+        self._starts: list[int] = []
+        self._lower: str | None = None
 
     @property
     def bounds(self) -> list[tuple[int, int]]:
@@ -274,85 +277,116 @@ class _Lines:
                 start = m.end()
             bounds.append((start, len(self.text)))
             self._bounds = bounds
+            self._starts = [a for a, _ in bounds]
         return self._bounds
 
     def holding(self, literal: str | None, ignore_case: bool) -> list[tuple[int, int]]:
-        """Bounds of the lines that contain ``literal`` (all lines when None)."""
+        """Bounds of the lines that contain ``literal`` (all lines when None).
+
+        >>> _Lines("a caseload\\nnone\\nCaseloads").holding("caseload", ignore_case=True)
+        [(0, 10), (16, 25)]
+        """
         if literal is None:
             return self.bounds
+        haystack = self.text
         if ignore_case:
             if self._lower is None:
-                self._lower = [self.text[a:b].lower() for a, b in self.bounds]
-            return [b for b, line in zip(self.bounds, self._lower) if literal in line]
-        if literal not in self.text:
-            return []
-        return [(a, b) for a, b in self.bounds if self.text.find(literal, a, b) != -1]
+                self._lower = self.text.lower()
+            haystack = self._lower
+            if len(haystack) != len(self.text):  # a letter whose lower case is longer ("İ")
+                return [(a, b) for a, b in self.bounds if literal in self.text[a:b].lower()]
+        found = []
+        at = haystack.find(literal)  # occurrences are rare: search the text, not each line
+        while at != -1:
+            bounds = self.bounds
+            a, b = bounds[bisect_right(self._starts, at) - 1]
+            if at + len(literal) <= b:
+                found.append((a, b))
+                at = haystack.find(literal, b)
+            else:  # runs across a line break: not within one line
+                at = haystack.find(literal, at + 1)
+        return found
 
 
 class PatternMatcher:
     """spaCy's Matcher, run only where a pattern can start.
 
     The Matcher tests every token against every pattern, which costs as much as the
-    rest of auto-coding together. Most codebook patterns start with a fixed word
-    (``{LEMMA: map}``, ``{LOWER: {IN: [scale, scaled]}}``) and have a bounded length, so
-    we find the tokens that can start one (numpy over the Doc's LOWER/LEMMA arrays) and
-    run the Matcher on the few tokens after each. Other patterns run over the whole Doc.
+    rest of auto-coding together. Most codebook patterns start with fixed words
+    (``{LEMMA: map}``, ``{LOWER: {IN: [scale, scaled]}}``, ``on a scale``) and have a
+    bounded length, so we find the tokens where those words stand (numpy over the Doc's
+    LOWER/LEMMA arrays) and run the Matcher on the few tokens after each. Other
+    patterns run over the whole Doc.
     """
 
     def __init__(self, vocab):
         self.vocab = vocab
         self.anywhere = Matcher(vocab)
-        self.windowed: list[tuple[Matcher, int, int, np.ndarray]] = []  # matcher, attr, length, starts
+        # matcher, the fixed leading words as [(attr, hashes)], the pattern's longest length
+        self.windowed: list[tuple[Matcher, list[tuple[int, np.ndarray]], int]] = []
 
     def __len__(self) -> int:
         return len(self.anywhere) + len(self.windowed)
 
     def add(self, label: str, pattern: list[dict]) -> None:
-        start = _fixed_start(pattern)
-        if start is None:
+        prefix = _fixed_prefix(pattern)
+        if not prefix:
             self.anywhere.add(label, [pattern])
             return
-        attr, values = start
         matcher = Matcher(self.vocab)
         matcher.add(label, [pattern])
-        hashes = np.array(sorted(self.vocab.strings.add(v) for v in values), dtype=np.uint64)
-        self.windowed.append((matcher, attr, len(pattern), hashes))
+        words = [(attr, np.array(sorted(self.vocab.strings.add(v) for v in values), dtype=np.uint64))
+                 for attr, values in prefix]
+        self.windowed.append((matcher, words, len(pattern)))
 
     def __call__(self, doc: "Doc") -> list[tuple[int, int, int]]:
         found = list(self.anywhere(doc)) if len(self.anywhere) else []
-        if not self.windowed:
-            return found
-        arrays = {}
-        for matcher, attr, length, hashes in self.windowed:
-            if attr not in arrays:
-                arrays[attr] = doc.to_array(attr)
-            for start in np.flatnonzero(np.isin(arrays[attr], hashes)).tolist():
+        n = len(doc)
+        arrays: dict[int, np.ndarray] = {}
+        for matcher, words, length in self.windowed:
+            can_start = np.ones(n, dtype=bool)
+            for offset, (attr, hashes) in enumerate(words):
+                if attr not in arrays:
+                    arrays[attr] = doc.to_array(attr)
+                can_start[n - offset:] = False
+                can_start[:n - offset] &= among(arrays[attr][offset:], hashes)
+            for start in np.flatnonzero(can_start).tolist():
                 for label, a, b in matcher(doc[start:start + length]):
                     if a == 0:
                         found.append((label, start, start + b))
         return found
 
 
-def _fixed_start(pattern: list[dict]) -> tuple[int, list[str]] | None:
-    """(attribute, values) the first token of ``pattern`` must have, if the pattern has a
-    fixed first word and a bounded length; else None."""
-    if not pattern or any(t.get("OP") in ("*", "+") or "OP" in t and t["OP"] not in ("?", "!", "1") for t in pattern):
-        return None
-    first = pattern[0]
-    if first.get("OP") in ("?", "!"):
-        return None
-    constraints = {k.upper(): v for k, v in first.items() if k.upper() != "OP"}
-    if len(constraints) != 1:
-        return None
-    (key, value), = constraints.items()
-    attr = {"LOWER": LOWER, "LEMMA": LEMMA}.get(key)
-    if attr is None:
-        return None
-    if isinstance(value, str):
-        return attr, [value]
-    if isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"]):
-        return attr, list(value["IN"])
-    return None
+def _fixed_prefix(pattern: list[dict]) -> list[tuple[int, list[str]]]:
+    """The leading tokens of ``pattern`` that must be one of some words, as
+    [(attribute, words)], if the pattern has a bounded length; else [].
+
+    >>> [words for _, words in _fixed_prefix([{"LOWER": "on"}, {"LOWER": "a"}, {"LIKE_NUM": True}])]
+    [['on'], ['a']]
+    >>> [words for _, words in _fixed_prefix([{"LEMMA": "map"}, {"LOWER": "it", "OP": "?"}, {"LOWER": "with"}])]
+    [['map']]
+    """
+    if not pattern or any(t.get("OP") not in (None, "?", "!", "1") for t in pattern):
+        return []
+    prefix = []
+    for token in pattern:
+        if token.get("OP") not in (None, "1"):
+            break
+        constraints = {k.upper(): v for k, v in token.items() if k.upper() != "OP"}
+        if len(constraints) != 1:
+            break
+        (key, value), = constraints.items()
+        attr = {"LOWER": LOWER, "LEMMA": LEMMA}.get(key)
+        if isinstance(value, str):
+            words = [value]
+        elif isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"]):
+            words = list(value["IN"])
+        else:
+            break
+        if attr is None:
+            break
+        prefix.append((attr, words))
+    return prefix
 
 
 @dataclass

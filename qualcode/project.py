@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import orjson
 import pandas as pd
 import sqlalchemy as sa
 
@@ -376,7 +377,9 @@ class Project:
 
         code_ids = self.code_ids(conn)
         coder_ids: dict[str, int] = {}
-        texts: dict[int, str] = {}
+        d = store.documents
+        wanted = sorted({c.document_id for c in new})
+        texts: dict[int, str] = dict(conn.execute(sa.select(d.c.id, d.c.text).where(d.c.id.in_(wanted))).all())
         stamp = store.now()
         rows = []
         for c in new:
@@ -388,14 +391,9 @@ class Project:
             if c.status not in store.CODING_STATUSES:
                 raise InputError(self.location, f"status {c.status!r} is not one of {store.CODING_STATUSES}",
                                  "use suggested, accepted or rejected")
-            if c.document_id not in texts:
-                text = conn.execute(
-                    sa.select(store.documents.c.text).where(store.documents.c.id == c.document_id)
-                ).scalar()
-                if text is None:
-                    raise NotFoundError(f"{self.location}: no document with id {c.document_id}.")
-                texts[c.document_id] = text
-            text = texts[c.document_id]
+            text = texts.get(c.document_id)
+            if text is None:
+                raise NotFoundError(f"{self.location}: no document with id {c.document_id}.")
             if not (0 <= c.start < c.end <= len(text)):
                 raise InputError(
                     self.location,
@@ -410,17 +408,13 @@ class Project:
                 "document_id": c.document_id, "code_id": code_ids[c.code],
                 "coder_id": coder_ids[c.coder], "start": c.start, "end": c.end,
                 "status": c.status, "confidence": c.confidence, "method": c.method,
-                "provenance": json.dumps(c.provenance),
+                "provenance": orjson.dumps(c.provenance).decode(),
                 "explanation": c.explanation, "codebook_version": c.codebook_version,
                 "direction": c.direction, "snippet": text[c.start:c.end][:200],
                 "created_at": stamp, "updated_at": stamp,
             })
         ids = _insert_rows(conn, store.codings, rows)
-        _insert_rows(conn, store.coding_events, [
-            {"coding_id": i, "action": "create", "actor": actor or c.coder, "at": stamp,
-             "before": None, "after": json.dumps(_public(r)), "batch": None}
-            for i, r, c in zip(ids, rows, new)
-        ], want_ids=False)
+        _record_creates(conn, ids, rows, new, actor, stamp)
         return ids
 
 
@@ -464,6 +458,44 @@ _EVENT_FIELDS = ("document_id", "code_id", "coder_id", "start", "end", "status",
 
 def _public(row: dict) -> dict:
     return {k: row[k] for k in _EVENT_FIELDS}
+
+
+def _record_creates(conn: sa.Connection, ids: list[int], rows: list[dict], new: list[NewCoding],
+                    actor: str | None, stamp: str) -> None:
+    """One 'create' event per new coding, by ``actor`` (default: the coding's coder).
+
+    On SQLite the events are made by one INSERT … SELECT from the rows just written,
+    with the JSON built by SQLite's ``json_object``: for tens of thousands of
+    suggestions that is several times faster than encoding each row in Python. The ids
+    ``_insert_rows`` hands out on SQLite are consecutive, which the range relies on.
+    """
+    if not ids:
+        return
+    if conn.dialect.name == "sqlite" and ids[-1] - ids[0] == len(ids) - 1 and _sqlite_has_json(conn):
+        conn.exec_driver_sql(_CREATE_EVENTS_SQL, (actor or None, stamp, ids[0], ids[-1]))
+        return
+    _insert_rows(conn, store.coding_events, [
+        {"coding_id": i, "action": "create", "actor": actor or c.coder, "at": stamp,
+         "before": None, "after": json.dumps(_public(r)), "batch": None}
+        for i, r, c in zip(ids, rows, new)
+    ], want_ids=False)
+
+
+_CREATE_EVENTS_SQL = (
+    "INSERT INTO coding_events (coding_id, action, actor, at, after) "
+    "SELECT k.id, 'create', coalesce(?, c.name), ?, json_object("
+    + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
+    + ") FROM codings k JOIN coders c ON c.id = k.coder_id WHERE k.id BETWEEN ? AND ?"
+)
+
+
+def _sqlite_has_json(conn: sa.Connection) -> bool:
+    """Whether this SQLite has the JSON functions (built in since 3.38; optional before)."""
+    try:
+        conn.exec_driver_sql("SELECT json_object('a', 1)")
+    except sa.exc.OperationalError:
+        return False
+    return True
 
 
 def _check_sqlite_header(path: Path) -> None:

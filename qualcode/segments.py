@@ -34,6 +34,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+import numpy as np
 import sqlalchemy as sa
 
 from . import store
@@ -148,14 +149,35 @@ def paragraph_breaks(text: str) -> list[int]:
 
 
 def sentence_starts(doc: "Doc") -> list[int]:
-    """Character offsets where a sentence of ``doc`` starts."""
-    starts = []
-    for sent in doc.sents:
-        i = sent.start
-        while i > 0 and doc[i - 1].is_left_punct and not doc[i - 1].whitespace_ and doc[i - 1].idx > (starts[-1] if starts else 0):
+    """Character offsets where a sentence of ``doc`` starts.
+
+    Read from the Doc's token arrays rather than ``doc.sents``, which builds a Span per
+    sentence; only starts preceded by a glued opening bracket or quote are walked.
+
+    >>> from qualcode.nlp import load_pipeline
+    >>> sentence_starts(load_pipeline()("Fine. [laughs] And you?"))
+    [0, 6]
+    """
+    from spacy.attrs import IDX, IS_LEFT_PUNCT, SENT_START, SPACY
+
+    if not len(doc):
+        return []
+    if not doc.has_annotation("SENT_START"):
+        return [sent.start_char for sent in doc.sents]  # spaCy's own error says what is missing
+    columns = doc.to_array([SENT_START, IDX, IS_LEFT_PUNCT, SPACY]).astype(np.int64)
+    is_start = columns[:, 0] == 1
+    is_start[0] = True
+    tokens = np.flatnonzero(is_start)
+    idx = columns[:, 1]
+    glued = (columns[:, 2] == 1) & (columns[:, 3] == 0)  # "[" or an opening quote with no space after
+    chars = idx[tokens]
+    for k in np.flatnonzero(glued[np.maximum(tokens - 1, 0)] & (tokens > 0)).tolist():
+        floor = chars[k - 1] if k else 0
+        i = tokens[k]
+        while i > 0 and glued[i - 1] and idx[i - 1] > floor:
             i -= 1
-        starts.append(doc[i].idx if i < sent.start else sent.start_char)
-    return starts
+        chars[k] = idx[i]
+    return chars.tolist()
 
 
 def segment_document(
@@ -225,7 +247,7 @@ def load_turns(project: "Project", document_ids: Iterable[int] | None = None) ->
         query = query.where(t.c.document_id.in_(list(document_ids)))
     by_document: dict[int, list[TurnSpan]] = {}
     with project.engine.connect() as conn:
-        for doc_id, start, end, seq, speaker, is_interviewer in conn.execute(query.order_by(t.c.document_id, t.c.start)):
+        for doc_id, start, end, seq, speaker, is_interviewer in conn.execute(query.order_by(t.c.document_id, t.c.start)).all():
             by_document.setdefault(doc_id, []).append(TurnSpan(start, end, seq, speaker, bool(is_interviewer)))
     return by_document
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from qualcode.corpus import import_paths
 from qualcode.importers.base import Turn
 from qualcode.nlp import load_pipeline
-from qualcode.segments import Segment, iter_segments, paragraph_breaks, segment_document, turn_spans
+from qualcode.segments import (Segment, iter_segments, paragraph_breaks, segment_document, sentence_starts,
+                               turn_spans)
 
 TRANSCRIPT = (
     "Interviewer: How is group supervision going?\n"
@@ -169,6 +170,29 @@ def test_sentences_nest_in_paragraphs_and_paragraphs_in_turns(case):
     for inner, outer in (("sentence", "paragraph"), ("paragraph", "turn")):
         for s in units[inner]:
             assert any(o.start <= s.start and s.end <= o.end for o in units[outer])
+
+
+_GLUED = st.sampled_from(["word", "Fine.", "(", "[", "\"", "“", "laughs]", "?", "And", "'", "..."])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_GLUED, st.sampled_from(["", " ", "\n"])), max_size=30))
+def test_sentence_starts_from_arrays_equal_walking_the_sentences(parts):
+    doc = load_pipeline()("".join(w + s for w, s in parts))
+    assert sentence_starts(doc) == _sentence_starts_by_walking(doc)
+
+
+def _sentence_starts_by_walking(doc) -> list[int]:
+    """The rule of ``sentence_starts`` written token by token: a sentence starts at the
+    opening brackets or quotes glued to its first word, never before the last start."""
+    starts: list[int] = []
+    for sent in doc.sents:
+        i = sent.start
+        while (i > 0 and doc[i - 1].is_left_punct and not doc[i - 1].whitespace_
+               and doc[i - 1].idx > (starts[-1] if starts else 0)):
+            i -= 1
+        starts.append(doc[i].idx)
+    return starts
 
 
 # -- streaming from a project -------------------------------------------------------
