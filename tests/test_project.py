@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
 import sqlalchemy as sa
 
 from qualcode import NewCoding, Project, store
+from qualcode import project as project_module
 from qualcode.errors import InputError, NewerProjectError, NotFoundError, ProjectError
 
 
@@ -93,6 +95,29 @@ def test_add_codings_stores_snippet_and_audit_event(project):
     assert codings.loc[0, "coder"] == "alex"
     events = project.coding_events(cid)
     assert list(events["action"]) == ["create"]
+
+
+@pytest.mark.parametrize("sqlite_json", [True, False])
+def test_create_events_record_who_and_the_changeable_fields(project, monkeypatch, sqlite_json):
+    # Events are built by SQLite's json_object where it has one, in Python where not:
+    # both must say the same.
+    monkeypatch.setattr(project_module, "_sqlite_has_json", lambda conn: sqlite_json)
+    doc = _doc(project)
+    _code(project)
+    ids = project.add_codings([
+        NewCoding(doc, 8, 25, "supervision", coder="alex", confidence=0.85, method="rules:lemma",
+                  status="suggested", provenance={"rule": "lemma"}),
+        NewCoding(doc, 0, 7, "supervision", coder="sam"),
+    ], actor=None)
+    events = project.coding_events()
+    assert list(events["coding_id"]) == ids and list(events["actor"]) == ["alex", "sam"]
+    first = json.loads(events.loc[0, "after"])
+    assert first == {"document_id": doc, "code_id": first["code_id"], "coder_id": first["coder_id"], "start": 8,
+                     "end": 25, "status": "suggested", "confidence": 0.85, "method": "rules:lemma",
+                     "codebook_version": None, "direction": None}
+    assert events["before"].isna().all()
+    project.add_codings([NewCoding(doc, 26, 31, "supervision", coder="alex")], actor="lead")
+    assert project.coding_events()["actor"].iloc[-1] == "lead"
 
 
 def test_add_codings_rejects_bad_span_and_writes_nothing(project):
