@@ -48,7 +48,7 @@ from .errors import CodebookError, NotFoundError
 from .matchers import CodeRules, Hit, RuleSet, VetoHit
 from .nlp import load_pipeline, model_name
 from .project import NewCoding, Project
-from .segments import Segment, TurnSpan, load_turns, segment_document
+from .segments import Segment, Segmenter, TurnSpan, load_turns
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
@@ -274,37 +274,13 @@ def _applies(code: CodeRules, source_type: str, role: str | None) -> bool:
     return True
 
 
-class _Segments:
-    """A document's segments per unit, cut only when a code needs that unit."""
-
-    def __init__(self, doc: "Doc", text: str, turns: list[TurnSpan]):
-        self.doc = doc
-        self.text = text
-        self.turns = turns
-        self._units: dict[str, tuple[list[Segment], list[int]]] = {}
-
-    def get(self, unit: str) -> tuple[list[Segment], list[int]]:
-        if unit not in self._units:
-            segments = segment_document(self.text, self.turns, unit, doc=self.doc)
-            self._units[unit] = (segments, [s.start for s in segments])
-        return self._units[unit]
-
-    def containing(self, unit: str, start: int, end: int) -> Segment | None:
-        """The segment of ``unit`` holding characters ``[start, end)``, if one does."""
-        segments, starts = self.get(unit)
-        i = bisect_right(starts, start) - 1
-        if i < 0 or end > segments[i].end:
-            return None
-        return segments[i]
-
-
 def _suggest(doc: "Doc", text: str, doc_id: int, turns: list[TurnSpan], rules: RuleSet, allowed: frozenset[int],
              coder: str, result: AutocodeResult) -> Iterator[NewCoding]:
     """The suggestions for one parsed document, one per (segment, code)."""
     hits = [h for h in rules.find(doc, text) if h.code in allowed]
     if not hits:
         return
-    segments = _Segments(doc, text, turns)
+    segments = Segmenter(text, turns, doc=doc)
     vetoes = rules.vetoes(doc) if any(rules.codes[h.code].veto for h in hits) else []
     veto_ends = [v.end for v in vetoes]  # sorted: veto terms do not overlap in practice
     groups: dict[tuple[int, int], tuple[Segment, list[tuple[Hit, str | None]]]] = {}
@@ -325,7 +301,7 @@ def _suggest(doc: "Doc", text: str, doc_id: int, turns: list[TurnSpan], rules: R
         yield _coding(text, doc_id, segment, code, live, vetoed, coder, result.model)
 
 
-def _veto(hit: Hit, code: CodeRules, vetoes: list[VetoHit], veto_ends: list[int], segments: _Segments,
+def _veto(hit: Hit, code: CodeRules, vetoes: list[VetoHit], veto_ends: list[int], segments: Segmenter,
           doc: "Doc") -> str | None:
     """The explanation of the veto cancelling ``hit``, or None if none applies."""
     sentence = segments.containing("sentence", hit.start_char, hit.start_char + 1)

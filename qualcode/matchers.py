@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
+from spacy.attrs import LEMMA, LOWER
 from spacy.matcher import Matcher, PhraseMatcher
 
 from .errors import CodebookError
-from .nlp import among
+from .nlp import among, token_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
@@ -160,7 +160,7 @@ class FuzzyIndex:
         """Fuzzy hits in ``doc``, at most one per (entry, place)."""
         if not self.entries or len(doc) == 0:
             return []
-        lowers = doc.to_array(LOWER)
+        lowers = token_columns(doc).lower
         forms, first = np.unique(lowers, return_index=True)
         strings = doc.vocab.strings
         cache = self._cache
@@ -342,14 +342,12 @@ class PatternMatcher:
     def __call__(self, doc: "Doc") -> list[tuple[int, int, int]]:
         found = list(self.anywhere(doc)) if len(self.anywhere) else []
         n = len(doc)
-        arrays: dict[int, np.ndarray] = {}
+        columns = token_columns(doc) if self.windowed else None
         for matcher, words, length in self.windowed:
             can_start = np.ones(n, dtype=bool)
             for offset, (attr, hashes) in enumerate(words):
-                if attr not in arrays:
-                    arrays[attr] = doc.to_array(attr)
                 can_start[n - offset:] = False
-                can_start[:n - offset] &= among(arrays[attr][offset:], hashes)
+                can_start[:n - offset] &= among(columns.column(attr)[offset:], hashes)
             for start in np.flatnonzero(can_start).tolist():
                 for label, a, b in matcher(doc[start:start + length]):
                     if a == 0:
@@ -424,8 +422,8 @@ class RuleSet:
             if len(matcher):
                 for label, start, end in matcher(doc):
                     if offsets is None:
-                        columns = doc.to_array([IDX, LENGTH])
-                        offsets = (columns[:, 0].tolist(), (columns[:, 0] + columns[:, 1]).tolist())
+                        columns = token_columns(doc)
+                        offsets = (columns.idx.tolist(), columns.end.tolist())
                     start_char, end_char = offsets[0][start], offsets[1][end - 1]
                     for code, kind, term in self.labels[label]:
                         hits.append(Hit(code, kind, term, start, end, start_char, end_char))
@@ -447,7 +445,7 @@ class RuleSet:
                     if m.end() == m.start():
                         continue  # an empty match marks nothing
                     if token_starts is None:
-                        token_starts = doc.to_array(IDX).astype(np.int64)
+                        token_starts = token_columns(doc).idx
                     start = int(np.searchsorted(token_starts, m.start(), side="right")) - 1
                     end = int(np.searchsorted(token_starts, m.end(), side="left"))
                     hits.append(Hit(regex.code, "regex", regex.source, max(start, 0), max(end, start + 1),

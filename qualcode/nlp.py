@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 import spacy
-from spacy.attrs import IS_PUNCT, LEMMA, ORTH, SENT_START
+from spacy.attrs import IDX, IS_LEFT_PUNCT, IS_PUNCT, LEMMA, LENGTH, LOWER, ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
@@ -117,6 +117,50 @@ class LookupLemmatizer:
         self.table = dict(load_language_data(registry.lookups.get("en")["lemma_lookup"]))
         self._lemmas = set(self.table.values())
         self._by_orth.clear()
+
+
+class TokenColumns:
+    """The token attributes matching and segmenting read, taken from a parsed Doc at once.
+
+    ``Doc.to_array`` walks every token once per call, whatever the number of attributes;
+    the phrase offsets, token patterns, fuzzy search, regexes and sentence cuts each
+    want two or three, so one walk for all of them halves the cost. Get them with
+    ``token_columns(doc)``, which keeps them with the Doc: read them once the pipeline
+    has run, as auto-coding does, not while a component is still changing the Doc.
+    """
+
+    ATTRS = (IDX, LENGTH, LOWER, LEMMA, SENT_START, IS_LEFT_PUNCT, SPACY)
+
+    def __init__(self, doc: Doc):
+        table = doc.to_array(list(self.ATTRS)) if len(doc) else np.zeros((0, len(self.ATTRS)), dtype=np.uint64)
+        self.length = len(doc)
+        self.idx = table[:, 0].astype(np.int64)  # where each token starts (characters)
+        self.end = self.idx + table[:, 1].astype(np.int64)  # where it ends
+        self.lower = table[:, 2]
+        self.lemma = table[:, 3]
+        self.sent_start = table[:, 4].astype(np.int64)  # 1 starts a sentence, -1 does not, 0 unknown
+        self.left_punct = table[:, 5] == 1  # "(", "[", an opening quote
+        self.space = table[:, 6] == 1  # followed by a space
+
+    def column(self, attr: int) -> np.ndarray:
+        """The LOWER or LEMMA column, by spaCy attribute id."""
+        return {LOWER: self.lower, LEMMA: self.lemma}[attr]
+
+
+def token_columns(doc: Doc) -> TokenColumns:
+    """``doc``'s TokenColumns, read once and kept in ``doc.user_data``.
+
+    >>> doc = load_pipeline()("Key workers met.")
+    >>> token_columns(doc).idx.tolist(), token_columns(doc) is token_columns(doc)
+    ([0, 4, 12, 15], True)
+    """
+    columns = doc.user_data.get(_COLUMNS_KEY)
+    if columns is None or columns.length != len(doc):
+        columns = doc.user_data[_COLUMNS_KEY] = TokenColumns(doc)
+    return columns
+
+
+_COLUMNS_KEY = "qualcode.token_columns"
 
 
 def among(values: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:

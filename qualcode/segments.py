@@ -84,6 +84,8 @@ def turn_spans(turns: Any) -> list[TurnSpan]:
     """
     if turns is None:
         return []
+    if isinstance(turns, list) and all(type(t) is TurnSpan for t in turns):
+        return sorted(turns, key=lambda t: (t.start, t.end))  # already normalised (load_turns)
     if hasattr(turns, "itertuples"):  # a DataFrame
         rows = list(turns.itertuples(index=False))
     else:
@@ -158,18 +160,18 @@ def sentence_starts(doc: "Doc") -> list[int]:
     >>> sentence_starts(load_pipeline()("Fine. [laughs] And you?"))
     [0, 6]
     """
-    from spacy.attrs import IDX, IS_LEFT_PUNCT, SENT_START, SPACY
+    from .nlp import token_columns
 
     if not len(doc):
         return []
     if not doc.has_annotation("SENT_START"):
         return [sent.start_char for sent in doc.sents]  # spaCy's own error says what is missing
-    columns = doc.to_array([SENT_START, IDX, IS_LEFT_PUNCT, SPACY]).astype(np.int64)
-    is_start = columns[:, 0] == 1
+    columns = token_columns(doc)
+    is_start = columns.sent_start == 1
     is_start[0] = True
     tokens = np.flatnonzero(is_start)
-    idx = columns[:, 1]
-    glued = (columns[:, 2] == 1) & (columns[:, 3] == 0)  # "[" or an opening quote with no space after
+    idx = columns.idx
+    glued = columns.left_punct & ~columns.space  # "[" or an opening quote with no space after
     chars = idx[tokens]
     for k in np.flatnonzero(glued[np.maximum(tokens - 1, 0)] & (tokens > 0)).tolist():
         floor = chars[k - 1] if k else 0
@@ -193,22 +195,93 @@ def segment_document(
     For sentences, pass the spaCy ``doc`` of ``text`` if you already have it (auto-coding
     parses each document once), else ``nlp`` or the default pipeline parses it.
     """
-    if unit not in UNITS:
-        raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
-    regions = _regions(len(text), turn_spans(turns))
-    cuts = {start for start, _, _ in regions}
-    if unit != "turn":
-        cuts.update(paragraph_breaks(text))
-    if unit == "sentence":
-        if doc is None:
-            from .nlp import load_pipeline
+    return Segmenter(text, turns, nlp=nlp, doc=doc).segments(unit)
 
-            doc = (nlp or load_pipeline())(text)
-        elif _doc_length(doc) != len(text):
+
+class Segmenter:
+    """One document's segments in every unit, each unit cut when first asked for.
+
+    ``segments(unit)`` lists them all; ``containing(unit, start, end)`` builds only the
+    segment asked for, which is what auto-coding needs: each match wants the sentence
+    (or paragraph, or turn) around it, and most segments hold no match.
+
+    >>> text = "I: Hi.\\nP: Fine. You?"
+    >>> segmenter = Segmenter(text, [])
+    >>> seg = segmenter.containing("sentence", 10, 14)
+    >>> text[seg.start:seg.end], segmenter.containing("sentence", 0, 14)
+    ('P: Fine.', None)
+    """
+
+    def __init__(self, text: str, turns: Any, nlp: "Language | None" = None, doc: "Doc | None" = None):
+        if doc is not None and _doc_length(doc) != len(text):
             raise ValueError("doc was not made from this text (lengths differ)")
-        cuts.update(sentence_starts(doc))
-    cuts.add(len(text))
-    return _pieces(text, sorted(cuts), regions, unit)
+        self.text = text
+        self.regions = _regions(len(text), turn_spans(turns))
+        self._region_starts = [start for start, _, _ in self.regions]
+        self._nlp = nlp
+        self._doc = doc
+        self._paragraph_breaks: list[int] | None = None
+        self._cuts: dict[str, list[int]] = {}
+        self._made: dict[tuple[str, int], Segment | None] = {}
+
+    def segments(self, unit: str) -> list[Segment]:
+        """Every ``unit`` segment, in order."""
+        cuts = self.cuts(unit)
+        pieces = (self._piece(unit, cuts, i) for i in range(len(cuts) - 1))
+        return [segment for segment in pieces if segment is not None]
+
+    def containing(self, unit: str, start: int, end: int) -> Segment | None:
+        """The ``unit`` segment holding characters ``[start, end)``, or None if none does
+        (the span crosses a cut, or starts in the whitespace between segments)."""
+        cuts = self.cuts(unit)
+        i = bisect_right(cuts, start) - 1
+        if i < 0 or i >= len(cuts) - 1:
+            return None
+        segment = self._piece(unit, cuts, i)
+        if segment is None or start < segment.start or end > segment.end:
+            return None
+        return segment
+
+    def cuts(self, unit: str) -> list[int]:
+        """The sorted positions where ``unit`` segments are cut, the text's end included."""
+        if unit in self._cuts:
+            return self._cuts[unit]
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
+        cuts = set(self._region_starts)
+        if unit != "turn":
+            if self._paragraph_breaks is None:
+                self._paragraph_breaks = paragraph_breaks(self.text)
+            cuts.update(self._paragraph_breaks)
+        if unit == "sentence":
+            if self._doc is None:
+                from .nlp import load_pipeline
+
+                self._doc = (self._nlp or load_pipeline())(self.text)
+            cuts.update(sentence_starts(self._doc))
+        cuts.add(len(self.text))
+        self._cuts[unit] = sorted(cuts)
+        return self._cuts[unit]
+
+    def _piece(self, unit: str, cuts: list[int], i: int) -> Segment | None:
+        """The stripped text between cut ``i`` and the next, tagged with its turn; None
+        when it is blank. Made once."""
+        key = (unit, i)
+        if key in self._made:
+            return self._made[key]
+        a, b = cuts[i], cuts[i + 1]
+        piece = self.text[a:b]
+        stripped = piece.strip()
+        segment = None
+        if stripped:
+            start = a + (len(piece) - len(piece.lstrip()))
+            turn = self.regions[bisect_right(self._region_starts, start) - 1][2]
+            if turn is None:
+                segment = Segment(start, start + len(stripped), unit)
+            else:
+                segment = Segment(start, start + len(stripped), unit, turn.seq, turn.speaker, turn.is_interviewer)
+        self._made[key] = segment
+        return segment
 
 
 def _doc_length(doc: "Doc") -> int:
@@ -217,26 +290,6 @@ def _doc_length(doc: "Doc") -> int:
         return 0
     last = doc[-1]
     return last.idx + len(last.text_with_ws)
-
-
-def _pieces(text: str, cuts: list[int], regions: list[tuple[int, int, TurnSpan | None]],
-            unit: str) -> list[Segment]:
-    """The stripped, non-empty text between consecutive cuts, each tagged with its turn."""
-    region_starts = [start for start, _, _ in regions]
-    segments = []
-    for a, b in zip(cuts, cuts[1:]):
-        piece = text[a:b]
-        stripped = piece.strip()
-        if not stripped:
-            continue
-        start = a + (len(piece) - len(piece.lstrip()))
-        end = start + len(stripped)
-        turn = regions[bisect_right(region_starts, start) - 1][2]
-        if turn is None:
-            segments.append(Segment(start, end, unit))
-        else:
-            segments.append(Segment(start, end, unit, turn.seq, turn.speaker, turn.is_interviewer))
-    return segments
 
 
 def load_turns(project: "Project", document_ids: Iterable[int] | None = None) -> dict[int, list[TurnSpan]]:
