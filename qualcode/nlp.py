@@ -44,6 +44,10 @@ _UNUSED = ("ner", "entity_linker", "entity_ruler", "textcat", "textcat_multilabe
 
 _CACHE: dict[str, Language] = {}
 
+# Docs shorter than this are walked token by token: numpy's fixed cost per call
+# outweighs the loop for a phrase or a sentence.
+SHORT_DOC = 40
+
 # Endings of words that look plural but are not ("process", "status", "crisis", "'s").
 _NOT_PLURAL = ("ss", "us", "is", "ics", "'s", "’s")
 # Stems that are nouns even when the lookup table does not list them.
@@ -88,7 +92,11 @@ class LookupLemmatizer:
         return lemma_id
 
     def __call__(self, doc: Doc) -> Doc:
-        if not len(doc):
+        if len(doc) < SHORT_DOC:
+            by_orth = self._by_orth
+            for token in doc:
+                orth = token.orth
+                token.lemma = by_orth[orth] if orth in by_orth else self._lemma_id(doc, orth)
             return doc
         # One lookup per distinct form, written back as one array: walking the Doc
         # token by token costs more than the lookups themselves.
@@ -188,6 +196,9 @@ class SentenceSplitter:
     word token; a cumulative count answers that for every token at once. Tokens whose
     start is already set (by an earlier component) keep it, as with the sentencizer.
 
+    Short Docs (codebook phrases, single sentences) are walked token by token instead:
+    a dozen numpy calls cost more than a few tokens.
+
     >>> nlp = load_pipeline()
     >>> [s.text for s in nlp("It worked!! We met again. Then?").sents]
     ['It worked!!', 'We met again.', 'Then?']
@@ -197,8 +208,32 @@ class SentenceSplitter:
         chars = punct_chars or Sentencizer.default_punct_chars
         self.punct_chars = sorted(set(chars))
         self._hashes = np.array(sorted({vocab.strings.add(c) for c in chars}), dtype=np.uint64)
+        self._hash_set = set(self._hashes.tolist())
 
     def __call__(self, doc: Doc) -> Doc:
+        if not len(doc):
+            return doc
+        if len(doc) < SHORT_DOC:
+            return self.by_tokens(doc)
+        return self.by_arrays(doc)
+
+    def by_tokens(self, doc: Doc) -> Doc:
+        """spaCy's loop, for short Docs."""
+        ends = self._hash_set
+        seen_end = False
+        for token in doc:
+            is_end = token.orth in ends
+            if seen_end and not is_end and not token.is_punct:
+                starts, seen_end = True, False
+            else:
+                starts = token.i == 0
+                seen_end = seen_end or is_end
+            if token.is_sent_start is None:  # not set by an earlier component
+                token.is_sent_start = starts
+        return doc
+
+    def by_arrays(self, doc: Doc) -> Doc:
+        """The same rule over whole columns, for long Docs."""
         n = len(doc)
         if not n:
             return doc

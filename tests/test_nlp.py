@@ -66,9 +66,19 @@ _SENTENCE_TEXT = st.lists(st.sampled_from(list("ab Zx .?!,;:\"'()[]\n-…。؟")
 
 
 @settings(max_examples=400, deadline=None)
-@given(_SENTENCE_TEXT)
-def test_sentence_splitter_cuts_where_spacys_sentencizer_does(text):
-    assert [s.start for s in nlp.load_pipeline()(text).sents] == [s.start for s in _spacy_sentencizer()(text).sents]
+@given(_SENTENCE_TEXT, st.sampled_from(["by_tokens", "by_arrays"]))
+def test_sentence_splitter_cuts_where_spacys_sentencizer_does(text, path):
+    pipeline = nlp.load_pipeline()
+    doc = getattr(pipeline.get_pipe(nlp.SENTENCES), path)(pipeline.make_doc(text))
+    assert [s.start for s in doc.sents] == [s.start for s in _spacy_sentencizer()(text).sents]
+
+
+def test_long_and_short_documents_take_their_own_path_to_the_same_sentences():
+    text = "Fine. (Mostly.) We met again?! ok . " * 30
+    pipeline = nlp.load_pipeline()
+    assert len(pipeline.make_doc(text)) >= nlp.SHORT_DOC > len(pipeline.make_doc("Fine. We met."))
+    expected = [s.start for s in _spacy_sentencizer()(text).sents]
+    assert [s.start for s in pipeline(text).sents] == expected
 
 
 def test_sentence_splitter_keeps_starts_set_by_an_earlier_component():
@@ -85,8 +95,8 @@ def test_sentence_splitter_keeps_starts_set_by_an_earlier_component():
 def test_lemmas_set_by_array_equal_the_lookup_of_each_token(words):
     pipeline = nlp.load_pipeline()
     lemmatizer = pipeline.get_pipe(nlp.LEMMATIZER)
-    doc = pipeline(" ".join(words))
-    assert [t.lemma_ for t in doc] == [lemmatizer.lemma(t.lower_) for t in doc]
+    for doc in (pipeline(" ".join(words)), pipeline(" ".join(words * nlp.SHORT_DOC))):  # both paths
+        assert [t.lemma_ for t in doc] == [lemmatizer.lemma(t.lower_) for t in doc]
 
 
 @functools.lru_cache(maxsize=1)
