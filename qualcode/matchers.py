@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
@@ -75,7 +74,7 @@ class CodeRules:
     fuzzy_threshold: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     """One match of one code's term: tokens ``[start, end)`` and characters ``[start_char, end_char)``."""
 
@@ -265,7 +264,6 @@ class _Lines:
     def __init__(self, text: str):
         self.text = text
         self._bounds: list[tuple[int, int]] | None = None
-        self._starts: list[int] = []
         self._lower: str | None = None
 
     @property
@@ -277,7 +275,6 @@ class _Lines:
                 start = m.end()
             bounds.append((start, len(self.text)))
             self._bounds = bounds
-            self._starts = [a for a, _ in bounds]
         return self._bounds
 
     def holding(self, literal: str | None, ignore_case: bool) -> list[tuple[int, int]]:
@@ -295,14 +292,15 @@ class _Lines:
             haystack = self._lower
             if len(haystack) != len(self.text):  # a letter whose lower case is longer ("İ")
                 return [(a, b) for a, b in self.bounds if literal in self.text[a:b].lower()]
-        found = []
+        found: list[tuple[int, int]] = []
         at = haystack.find(literal)  # occurrences are rare: search the text, not each line
         while at != -1:
-            bounds = self.bounds
-            a, b = bounds[bisect_right(self._starts, at) - 1]
-            if at + len(literal) <= b:
-                found.append((a, b))
-                at = haystack.find(literal, b)
+            start = self.text.rfind("\n", 0, at) + 1
+            end = self.text.find("\n", at)
+            end = len(self.text) if end == -1 else end
+            if at + len(literal) <= end:
+                found.append((start, end))
+                at = haystack.find(literal, end)
             else:  # runs across a line break: not within one line
                 at = haystack.find(literal, at + 1)
         return found
@@ -344,11 +342,12 @@ class PatternMatcher:
         n = len(doc)
         columns = token_columns(doc) if self.windowed else None
         for matcher, words, length in self.windowed:
-            can_start = np.ones(n, dtype=bool)
-            for offset, (attr, hashes) in enumerate(words):
-                can_start[n - offset:] = False
-                can_start[:n - offset] &= among(columns.column(attr)[offset:], hashes)
-            for start in np.flatnonzero(can_start).tolist():
+            (attr, hashes), rest = words[0], words[1:]
+            starts = np.flatnonzero(among(columns.column(attr), hashes))
+            for offset, (attr, hashes) in enumerate(rest, start=1):  # only where the words so far stand
+                starts = starts[starts + offset < n]
+                starts = starts[among(columns.column(attr)[starts + offset], hashes)]
+            for start in starts.tolist():
                 for label, a, b in matcher(doc[start:start + length]):
                     if a == 0:
                         found.append((label, start, start + b))
@@ -416,17 +415,19 @@ class RuleSet:
 
         ``text`` is the string ``doc`` was made from: ``doc.text`` would rebuild it.
         """
-        hits = []
-        offsets = None  # token start and end characters, read once from the Doc's arrays
+        matches = []
         for matcher in (self.lemma, self.exact, self.patterns):
             if len(matcher):
-                for label, start, end in matcher(doc):
-                    if offsets is None:
-                        columns = token_columns(doc)
-                        offsets = (columns.idx.tolist(), columns.end.tolist())
-                    start_char, end_char = offsets[0][start], offsets[1][end - 1]
-                    for code, kind, term in self.labels[label]:
-                        hits.append(Hit(code, kind, term, start, end, start_char, end_char))
+                matches.extend(matcher(doc))
+        hits = []
+        if matches:
+            labels, starts, ends = zip(*matches)
+            columns = token_columns(doc)  # character offsets for all matches in one gather
+            starts_char = columns.idx[np.array(starts)].tolist()
+            ends_char = columns.end[np.array(ends) - 1].tolist()
+            for label, start, end, start_char, end_char in zip(labels, starts, ends, starts_char, ends_char):
+                for code, kind, term in self.labels[label]:
+                    hits.append(Hit(code, kind, term, start, end, start_char, end_char))
         if self.regexes:
             hits.extend(self._regex_hits(doc, text))
         hits.extend(self.fuzzy.find(doc))

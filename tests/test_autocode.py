@@ -99,6 +99,22 @@ def test_token_pattern(project):
     assert codings.explanation.tolist() == ["pattern match 'scaled 7'"]
 
 
+def test_token_pattern_with_fixed_leading_words_up_to_the_last_token(project):
+    # The matcher runs only where the pattern's fixed leading words stand: check the
+    # words after the first, a line break between them, and a match ending the text.
+    pattern = [{"LOWER": "on"}, {"LOWER": "a"}, {"LOWER": "scale"}, {"LOWER": {"IN": ["of", "from"]}},
+               {"LIKE_NUM": True}]
+    text = "We talked on a scale of 1.\nOn a\nscale of 2 here.\nOn a scale from 3"
+    _, codings = run(project, {"patterns": [pattern]}, text)
+    assert spans(project, codings) == ["We talked on a scale of 1.", "On a scale from 3"]
+
+
+def test_regex_ignoring_case_matches_within_one_line(project):
+    text = "Intro.\nCASELOAD of 20 now.\nA caseload\nof 30 is split.\nLast: caseloads of 25"
+    _, codings = run(project, {"regex": [r"(?i)\bcaseloads? of \d+"]}, text)
+    assert spans(project, codings) == ["CASELOAD of 20 now.", "Last: caseloads of 25"]
+
+
 def test_regex_maps_character_offsets_back(project):
     _, codings = run(project, {"regex": [r"\b\d{1,2}/10\b"]}, "Intro here. Safety scaled at 6/10 by dad.")
     assert spans(project, codings) == ["Safety scaled at 6/10 by dad."]
