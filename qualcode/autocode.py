@@ -330,6 +330,10 @@ def _describe(text: str, hit: Hit, times: int) -> str:
     return part + (f" x{times}" if times > 1 else "")
 
 
+def _start_char(hit: Hit) -> int:
+    return hit.start_char
+
+
 def _confidence(hit: Hit) -> float:
     base = BASE_CONFIDENCE[hit.kind]
     return base * hit.score if hit.kind == "fuzzy" else base
@@ -338,24 +342,29 @@ def _confidence(hit: Hit) -> float:
 def _coding(text: str, doc_id: int, segment: Segment, code: CodeRules, hits: list[Hit], vetoed: list[str],
             coder: str, model: str) -> NewCoding:
     """One suggestion for ``segment`` from all of ``code``'s live hits in it."""
+    if len(hits) > 1:
+        hits = sorted(hits, key=_start_char)
     distinct: dict[tuple[str, str], list[Hit]] = {}
-    for hit in sorted(hits, key=lambda h: h.start_char):
+    for hit in hits:
         distinct.setdefault((hit.kind, hit.term), []).append(hit)
-    best = {key: max(group, key=_confidence) for key, group in distinct.items()}
-    miss = 1.0
-    for hit in best.values():
-        miss *= 1.0 - _confidence(hit)
+    miss, top, top_confidence = 1.0, hits[0], -1.0
+    parts, matches = [], []
+    for group in distinct.values():
+        best = group[0] if len(group) == 1 else max(group, key=_confidence)
+        confidence = _confidence(best)
+        miss *= 1.0 - confidence
+        if confidence > top_confidence:  # the first of equals, in reading order
+            top, top_confidence = best, confidence
+        parts.append(_describe(text, group[0], len(group)))
+        matches.append({"rule": best.kind, "term": best.term, "text": text[best.start_char:best.end_char],
+                        "start": best.start_char, "end": best.end_char, "score": round(best.score, 3)})
     confidence = min(1.0 - miss, MAX_CONFIDENCE) * (MIXED_VETO_FACTOR if vetoed else 1.0)
-    top = max(best.values(), key=_confidence)
-    parts = [_describe(text, group[0], len(group)) for group in distinct.values()] + vetoed
+    parts += vetoed
     if segment.turn is not None:
         parts.append(f"in turn {segment.turn + 1}" + (f" ({segment.speaker})" if segment.speaker else ""))
     provenance = {
         "rule": top.kind, "term": top.term, "codebook": code.codebook, "codebook_version": code.codebook_version,
-        "model": model, "segment": segment.unit,
-        "matches": [{"rule": h.kind, "term": h.term, "text": text[h.start_char:h.end_char],
-                     "start": h.start_char, "end": h.end_char, "score": round(h.score, 3)}
-                    for h in best.values()],
+        "model": model, "segment": segment.unit, "matches": matches,
     }
     if vetoed:
         provenance["vetoed"] = vetoed
