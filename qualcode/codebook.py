@@ -35,45 +35,20 @@ import difflib
 import heapq
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .errors import CodebookError, NotFoundError, ValidationProblems
+from .problems import Problem, did_you_mean
+from .yaml_lines import MAX_NESTING, Loader, YamlPath, flow_nesting, line_of, to_data
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "codebook.schema.json"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 COLOUR_PATTERN = r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$"
 VERSION_PATTERN = r"^v?\d+(\.\d+)*$"
-
-Path_ = tuple  # a path into the YAML tree, e.g. ("codes", 0, "children", 2, "match")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a file, where it is, and how to fix it.
-
-    >>> str(Problem("cb.yaml", 12, "duplicate id 'x'", "give each code its own id"))
-    "cb.yaml:12: duplicate id 'x'. Fix: give each code its own id."
-    """
-
-    file: str
-    line: int | None
-    message: str
-    fix: str
-    column: int | None = None
-
-    def __str__(self) -> str:
-        place = f"{self.file}:{self.line}" if self.line else self.file
-        end = "" if self.fix.endswith(("?", ".", "!")) else "."
-        return f"{place}: {self.message.rstrip('.')}. Fix: {self.fix}{end}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column,
-                "message": self.message, "fix": self.fix}
 
 
 # -- the model -----------------------------------------------------------------
@@ -148,8 +123,8 @@ class Codebook(_Strict):
 
     # Where each thing was written (for messages); empty for codebooks built in code.
     _file: str = PrivateAttr("<codebook>")
-    _lines: dict[Path_, int] = PrivateAttr(default_factory=dict)
-    _code_paths: dict[int, Path_] = PrivateAttr(default_factory=dict)
+    _lines: dict[YamlPath, int] = PrivateAttr(default_factory=dict)
+    _code_paths: dict[int, YamlPath] = PrivateAttr(default_factory=dict)
 
     def code(self, code_id: str) -> Code:
         """The code with this id, or NotFoundError naming the closest ids."""
@@ -183,7 +158,7 @@ class Codebook(_Strict):
     def line_of(self, index: int, *keys: str | int) -> int | None:
         """The line where code number ``index`` (or one of its keys) was written."""
         path = self._code_paths.get(index)
-        return _line(self._lines, path + tuple(keys)) if path is not None else None
+        return line_of(self._lines, path + tuple(keys)) if path is not None else None
 
     def to_yaml(self) -> str:
         """The codebook as YAML in the nested layout (``children:``), defaults left out."""
@@ -235,70 +210,10 @@ def write_json_schema(path: str | Path = SCHEMA_PATH) -> Path:
 
 # -- reading YAML with line numbers ----------------------------------------------
 
-_NULL = "tag:yaml.org,2002:null"
-# libyaml's parser is ~15x faster and gives the same nodes and marks; pure Python otherwise.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TOP_KEYS = set(Codebook.model_fields)
 _CODE_KEYS = set(Code.model_fields) | {"children"}
 _MATCH_KEYS = set(Match.model_fields)
 _CHANGE_KEYS = set(ChangeEntry.model_fields)
-
-
-MAX_NESTING = 100  # [ and { deeper than this are an attack or an accident, never a codebook
-_BRACKETS = re.compile(r"[\[\]{}]")
-
-
-def flow_nesting(text: str) -> int:
-    """The deepest nesting of YAML flow brackets, found before the (slow, recursive) parser runs.
-
-    >>> flow_nesting("a: [1, {b: [2]}]"), flow_nesting("[" * 500)
-    (3, 500)
-    """
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(text):
-        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _to_data(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dict, typed: bool = False) -> Any:
-    """Plain data from a composed YAML node, recording the line of every node by path.
-
-    Scalars become the text as written (so ``1.0`` stays ``"1.0"``) unless ``typed``;
-    pydantic then coerces ``"true"`` or ``"88"`` where the model wants a bool or number.
-    """
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            if key in out:
-                lines[path + ("__duplicate__", key)] = key_node.start_mark.line + 1
-            out[key] = _to_data(value_node, loader, path + (key,), lines, typed or key == "patterns")
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_data(item, loader, path + (i,), lines, typed) for i, item in enumerate(node.value)]
-    if typed:
-        return loader.construct_object(node, deep=True)
-    return None if node.tag == _NULL else node.value
-
-
-def _line(lines: dict[Path_, int], path: Path_) -> int | None:
-    """The line of ``path``, or of its nearest recorded ancestor."""
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return lines.get(())
-
-
-def _did_you_mean(word: str, choices: Iterable[str], otherwise: str | None = None) -> str:
-    """'did you mean X?' for the closest choice, else ``otherwise`` (default: list them)."""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return otherwise or f"use one of: {', '.join(sorted(choices))}"
 
 
 class _Reader:
@@ -307,11 +222,11 @@ class _Reader:
     def __init__(self, text: str, file_name: str):
         self.text = text
         self.file = file_name
-        self.lines: dict[Path_, int] = {}
+        self.lines: dict[YamlPath, int] = {}
         self.problems: list[Problem] = []
 
-    def problem(self, path: Path_, message: str, fix: str) -> None:
-        self.problems.append(Problem(self.file, _line(self.lines, path), message, fix))
+    def problem(self, path: YamlPath, message: str, fix: str) -> None:
+        self.problems.append(Problem(self.file, line_of(self.lines, path), message, fix))
 
     def read(self) -> Codebook | None:
         data = self._parse_yaml()
@@ -333,12 +248,12 @@ class _Reader:
         if not isinstance(raw_codes, list):
             self.problem(("codes",), "`codes:` is not a list", "write each code as a `- id: ...` item")
             raw_codes = []
-        flat: list[tuple[Path_, dict, str | None]] = []
+        flat: list[tuple[YamlPath, dict, str | None]] = []
         self._flatten(raw_codes, ("codes",), None, flat)
         head = {k: v for k, v in data.items() if k in _TOP_KEYS and k != "codes"}
         codebook = self._model(Codebook, {**head, "codes": []}, ())
         codes: list[Code] = []
-        paths: list[Path_] = []
+        paths: list[YamlPath] = []
         for path, raw, nesting_parent in flat:
             code = self._code(path, raw, nesting_parent)
             if code is not None:
@@ -358,13 +273,13 @@ class _Reader:
             self.problems.append(Problem(self.file, None, "the YAML is nested too deeply to be a codebook",
                                          "check this is the codebook you meant; codes nest a few levels at most"))
             return None
-        loader = _Loader(self.text)
+        loader = Loader(self.text)
         try:
             node = loader.get_single_node()
             if node is None:
                 self.problem((), "the file is empty", "write a codebook (see codebooks/ for examples)")
                 return None
-            return _to_data(node, loader, (), self.lines)
+            return to_data(node, loader, (), self.lines)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
@@ -390,12 +305,12 @@ class _Reader:
                 self.problems.append(Problem(self.file, line, f"key '{path[-1]}' is written twice in one mapping",
                                              "keep one of them; YAML keeps only the last"))
 
-    def _unknown_keys(self, data: dict, path: Path_, allowed: set[str], what: str) -> None:
+    def _unknown_keys(self, data: dict, path: YamlPath, allowed: set[str], what: str) -> None:
         for key in data:
             if key not in allowed:
-                self.problem(path + (key,), f"unknown {what} '{key}'", _did_you_mean(str(key), allowed))
+                self.problem(path + (key,), f"unknown {what} '{key}'", did_you_mean(str(key), allowed))
 
-    def _flatten(self, items: list, path: Path_, parent: str | None, out: list) -> None:
+    def _flatten(self, items: list, path: YamlPath, parent: str | None, out: list) -> None:
         for i, raw in enumerate(items):
             item_path = path + (i,)
             if not isinstance(raw, dict):
@@ -411,7 +326,7 @@ class _Reader:
                 continue
             self._flatten(kids, item_path + ("children",), str(raw.get("id")) if raw.get("id") else None, out)
 
-    def _code(self, path: Path_, raw: dict, nesting_parent: str | None) -> Code | None:
+    def _code(self, path: YamlPath, raw: dict, nesting_parent: str | None) -> Code | None:
         self._unknown_keys(raw, path, _CODE_KEYS, "code key")
         if isinstance(raw.get("match"), dict):
             self._unknown_keys(raw["match"], path + ("match",), _MATCH_KEYS, "match key")
@@ -426,7 +341,7 @@ class _Reader:
             fields["parent"] = nesting_parent
         return self._model(Code, fields, path)
 
-    def _model(self, model: type[BaseModel], fields: dict, path: Path_) -> Any:
+    def _model(self, model: type[BaseModel], fields: dict, path: YamlPath) -> Any:
         """Validate ``fields``; on errors, report them and retry without the bad fields
         so the semantic checks (duplicates, parents, regexes ...) still see this item."""
         try:
@@ -540,7 +455,7 @@ def validate(codebook: Codebook, outcome_ids: set[str] | None = None) -> list[Pr
     for i, code in enumerate(codebook.codes):
         if code.parent is not None and code.parent not in ids:
             add(i, ("parent",), f"code '{code.id}' names unknown parent '{code.parent}'",
-                _did_you_mean(code.parent, ids, f"define a code with id '{code.parent}' or correct the parent id"))
+                did_you_mean(code.parent, ids, f"define a code with id '{code.parent}' or correct the parent id"))
         if not code.definition.strip():
             add(i, ("definition",) if "definition" in _keys_at(codebook, i) else (),
                 f"code '{code.id}' has an empty definition",
@@ -558,7 +473,7 @@ def validate(codebook: Codebook, outcome_ids: set[str] | None = None) -> list[Pr
             for j, outcome in enumerate(code.outcomes):
                 if outcome not in outcome_ids:
                     add(i, ("outcomes", j), f"code '{code.id}' links to unknown outcome '{outcome}'",
-                        _did_you_mean(outcome, outcome_ids, "add the outcome to the theory of change or correct the id"))
+                        did_you_mean(outcome, outcome_ids, "add the outcome to the theory of change or correct the id"))
     problems += _cycles(codebook, file)
     problems += _sibling_keywords(codebook, file)
     return problems

@@ -18,7 +18,8 @@ from typing import Callable
 
 import pandas as pd
 
-from .codebook import Code, Codebook, ChangeEntry, Problem, load_codebook, validate
+from .codebook import Code, Codebook, ChangeEntry, load_codebook, validate
+from .problems import Problem
 from .errors import CodebookError, ValidationProblems
 from .refi_codebook import read_refi, slugify, unique_id, write_qdc
 

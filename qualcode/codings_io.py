@@ -28,7 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import store
-from .codebook import Problem
+from .problems import Problem
 from .errors import InputError, ValidationProblems
 from .project import NewCoding, Project
 from .textnorm import decode_text

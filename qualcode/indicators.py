@@ -26,7 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import store
-from .codebook import Problem
+from .problems import Problem
 from .errors import InputError, ValidationProblems
 from .project import Project
 from .store_measures import indicator_values

@@ -59,7 +59,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 
 from . import store
-from .codebook import Problem
+from .problems import Problem
 from .errors import InputError, ValidationProblems
 from .nlp import load_pipeline
 from .project import Project

@@ -17,7 +17,6 @@ the human coding is attributed to the human who made it.
 
 from __future__ import annotations
 
-import difflib
 import getpass
 import json
 import uuid
@@ -29,6 +28,7 @@ import sqlalchemy as sa
 
 from . import store
 from .errors import InputError, NotFoundError
+from .problems import closest
 from .project import NewCoding, Project
 
 # Fields of a coding the audit trail records (the same keys a 'create' event holds).
@@ -62,8 +62,8 @@ class ReviewResult:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(word, choices, cutoff=0.5)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def _listing(values: Iterable[str], limit: int = 12) -> str:

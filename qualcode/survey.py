@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import store
-from .codebook import Problem
+from .problems import Problem
 from .errors import InputError, NotFoundError, ValidationProblems
 from .indicators import decode_csv, period_key
 from .project import Project

@@ -20,7 +20,8 @@ from typing import Any, Iterable
 
 import yaml
 
-from .codebook import MAX_NESTING, Problem, _did_you_mean, _line, _to_data, flow_nesting  # one YAML reader
+from .problems import Problem, did_you_mean
+from .yaml_lines import MAX_NESTING, flow_nesting, line_of, to_data
 from .errors import TocError, ValidationProblems
 
 NODE_KINDS = ("inputs", "activities", "outputs", "outcomes", "impacts", "assumptions")
@@ -241,7 +242,7 @@ class LinedYaml:
         self.lines = lines
 
     def line(self, path: Iterable) -> int | None:
-        return _line(self.lines, tuple(path)) or 1
+        return line_of(self.lines, tuple(path)) or 1
 
     def duplicates(self) -> list[tuple[str, int]]:
         """(key, line) of every key written twice in one block (YAML keeps the last)."""
@@ -268,7 +269,7 @@ def parse_lined_yaml(text: str, file: str) -> LinedYaml:
         loader.dispose()
     lines: dict[tuple, int] = {}
     try:
-        data = _to_data(root, loader, (), lines) if root is not None else None
+        data = to_data(root, loader, (), lines) if root is not None else None
     except RecursionError:
         raise TocError(file, "the YAML is nested too deeply to be a theory of change",
                        "check this is the file you meant; outcomes nest a few levels at most") from None
@@ -297,7 +298,7 @@ class _Checker:
         allowed = list(allowed)
         for key in mapping:
             if key not in allowed:
-                self.add(path + (key,), f"unknown key {key!r} in {what}", _did_you_mean(str(key), allowed))
+                self.add(path + (key,), f"unknown key {key!r} in {what}", did_you_mean(str(key), allowed))
 
     def text(self, mapping: dict, key: str, path: tuple, what: str, required: bool = False) -> str | None:
         value = mapping.get(key)
@@ -600,7 +601,7 @@ def _check_links(check: _Checker, nodes: list[Node]) -> None:
         for target in node.leads_to:
             if target not in by_id:
                 check.add(path + ("leads_to",), f"{node.id!r} leads to unknown id {target!r}",
-                          _did_you_mean(target, by_id, "use the id of a node defined in this file"))
+                          did_you_mean(target, by_id, "use the id of a node defined in this file"))
             elif by_id[target].kind == "assumptions":
                 check.add(path + ("leads_to",), f"{node.id!r} leads to assumption {target!r}",
                           f"link the assumption the other way: `about: [{node.id}]` under {target!r}")
@@ -616,7 +617,7 @@ def _check_links(check: _Checker, nodes: list[Node]) -> None:
         for target in node.about:
             if target not in by_id:
                 check.add(path + ("about",), f"assumption {node.id!r} is about unknown id {target!r}",
-                          _did_you_mean(target, by_id, "use the id of a node defined in this file"))
+                          did_you_mean(target, by_id, "use the id of a node defined in this file"))
 
 
 def _index(check: _Checker, node: Node) -> int:
@@ -713,7 +714,7 @@ def _check_codebooks(check: _Checker, nodes: list[Node], codebooks: list[Any]) -
             if code not in code_ids:
                 check.add((node.kind, _index(check, node), "codes"),
                           f"{node.id!r} links code {code!r}, which {names} does not define",
-                          _did_you_mean(code, code_ids, "add the code to the codebook or correct the id"))
+                          did_you_mean(code, code_ids, "add the code to the codebook or correct the id"))
     for cb_file, codes in loaded:
         for code in codes:
             for target in code.outcomes:
@@ -721,7 +722,7 @@ def _check_codebooks(check: _Checker, nodes: list[Node], codebooks: list[Any]) -
                     check.problems.append(Problem(
                         cb_file, code.line,
                         f"code {code.id!r} links outcome {target!r}, which {Path(check.file).name} does not define",
-                        _did_you_mean(target, node_ids, f"add the node to {Path(check.file).name} or correct the id")))
+                        did_you_mean(target, node_ids, f"add the node to {Path(check.file).name} or correct the id")))
     # Outcomes linked from the codebook side are not thin after all.
     linked = {t for _, codes in loaded for c in codes for t in c.outcomes}
     check.warnings = [w for w in check.warnings
