@@ -4,8 +4,8 @@ Codebooks, theories of change, indicator and survey files, codings imports and
 pseudonymisation lists are all checked whole and report every problem at once, in
 one shape, so the CLI, the notebooks and ``--json`` show them alike.
 
->>> str(Problem("toc.yaml", 7, "unknown outcome 'o9'", did_you_mean("o9", ["o1", "o2"])))
-"toc.yaml:7: unknown outcome 'o9'. Fix: did you mean 'o1'?"
+>>> str(Problem("toc.yaml", 7, "unknown outcome 'stabilty'", did_you_mean("stabilty", ["stability", "safety"])))
+"toc.yaml:7: unknown outcome 'stabilty'. Fix: did you mean 'stability'?"
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ Importing this package registers every built-in parser, so
 
 >>> sorted({".txt", ".docx", ".pdf", ".vtt", ".csv"} - set(known_extensions()))
 []
+>>> from pathlib import Path
 >>> parser_for(Path("song.mp3")) is None
 True
 """
