@@ -23,6 +23,7 @@ makes it several times faster than the stock component (Zipf: few distinct forms
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -284,21 +285,35 @@ def stock_pipeline() -> Language:
 
 
 def _load_named(model: str) -> Language:
-    if importlib.util.find_spec(model) is None:
+    """An installed pipeline package by name, or a pipeline folder saved with ``nlp.to_disk``
+    (how a model reaches a machine without internet: copied, not downloaded)."""
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.cfg").is_file():
+            raise ModelNotInstalled(
+                f"{folder} is a folder but not a spaCy pipeline (it has no config.cfg). Fix: name "
+                "the folder a pipeline was saved to (`nlp.to_disk(...)`, or the inner folder of an "
+                "unpacked model package), or an installed pipeline such as en_core_web_sm."
+            )
+        nlp = spacy.load(folder, exclude=list(_UNUSED))
+    elif importlib.util.find_spec(model) is None:
         raise ModelNotInstalled(
             f"spaCy pipeline {model!r} is not installed on this machine. Fix: install it "
             f"once with `python -m spacy download {model}` (or `pip install {model}` from a "
             "wheel your organisation approves), or leave out --model to use the built-in "
             "pipeline; qualcode itself never downloads anything."
         )
-    nlp = spacy.load(model, exclude=list(_UNUSED))
+    else:
+        nlp = spacy.load(model, exclude=list(_UNUSED))
     if not nlp.has_pipe("parser") and not nlp.has_pipe("senter") and not nlp.has_pipe("sentencizer"):
-        nlp.add_pipe("sentencizer")
+        nlp.add_pipe(SENTENCES)
     return nlp
 
 
 def load_pipeline(model: str | None = None) -> Language:
     """The spaCy pipeline for ``model`` (None: the built-in default), built once per process.
+
+    ``model`` names an installed pipeline package or a folder holding a saved pipeline.
 
     >>> load_pipeline() is load_pipeline()
     True

@@ -281,6 +281,30 @@ def test_model_not_installed_changes_nothing(project):
     assert project.codings().empty and project.codes().empty
 
 
+def test_a_saved_pipeline_folder_is_used_for_lemmas_and_sentences(project, tmp_path):
+    # A model copied onto a machine without internet arrives as a folder; build one here
+    # (spaCy's own lookup lemmatiser, no sentence splitter: qualcode adds its own).
+    import spacy
+
+    saved = spacy.blank("en")
+    saved.add_pipe("lemmatizer", config={"mode": "lookup"})
+    saved.initialize()
+    saved.to_disk(tmp_path / "office_model")
+    text = "Intro here. We met our key workers weekly."
+    result, codings = run(project, {"keywords": ["key worker"]}, text, model=str(tmp_path / "office_model"))
+    assert result.model == str(tmp_path / "office_model")
+    assert spans(project, codings) == ["We met our key workers weekly."]
+    assert json.loads(codings.provenance[0])["model"] == str(tmp_path / "office_model")
+
+
+def test_a_folder_that_is_not_a_pipeline_is_refused(project, tmp_path):
+    add_document(project, "doc.txt", "Supervision is weekly.")
+    (tmp_path / "not_a_model").mkdir()
+    with pytest.raises(ModelNotInstalled, match="not a spaCy pipeline"):
+        autocode(project, [codebook(SUPERVISION)], model=str(tmp_path / "not_a_model"), progress=False)
+    assert project.codings().empty and project.codes().empty
+
+
 def test_codebook_without_usable_patterns_is_refused(project):
     add_document(project, "doc.txt", "Supervision is weekly.")
     empty = parse_codebook("id: t\nname: T\nversion: '1'\ncodes:\n  - {id: a, name: A, definition: D., match: {fuzzy: true}}\n"

@@ -15,8 +15,8 @@ def autocode_cmd(
     project: Path = typer.Argument(..., help="The project file (.qc)."),
     codebook: list[Path] = typer.Option(..., "--codebook", help="A codebook YAML file; repeat for several. "
                                         "Loaded into the project first if it is not there yet."),
-    model: str = typer.Option(None, "--model", help="An installed spaCy pipeline (e.g. en_core_web_sm); "
-                              "default: the built-in one, nothing downloaded."),
+    model: str = typer.Option(None, "--model", help="An installed spaCy pipeline (e.g. en_core_web_sm) or a folder a "
+                              "pipeline was saved to; default: the built-in one, nothing downloaded."),
     documents: list[str] = typer.Option(None, "--documents", help="Only this document (name or id); repeat for several."),
     coder: str = typer.Option("rules", "--coder", help="The coder name the suggestions are recorded under."),
     as_json: bool = JsonOption,
