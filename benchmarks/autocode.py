@@ -21,6 +21,7 @@ and prints throughputs (words/s) and ratios as a plain table. Usage:
 
     python benchmarks/autocode.py                 # 100k and 1M words
     python benchmarks/autocode.py --sizes 100k,1M,5M --repeat 1
+    python benchmarks/autocode.py --profile 1M    # where auto-coding's time goes, by function
 """
 
 from __future__ import annotations
@@ -206,11 +207,41 @@ def table(rows: list[dict], books: list[Codebook]) -> str:
     return head + "\n".join(lines)
 
 
+def profile(words: int, top: int = 25) -> str:
+    """cProfile of one auto-coding run (after a warm-up run), the functions that took most
+    time themselves; the profiler slows Python code more than C, so read it for shares."""
+    import cProfile
+    import io
+    import pstats
+
+    books = codebooks()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = build_project(Path(tmp), words, books)
+        imported = Path(project.location)
+        project.close()
+        for attempt in ("warm-up", "profiled"):
+            copy = imported.with_name(f"{attempt}.qc")
+            shutil.copy(imported, copy)
+            with Project.open(copy) as run_on:
+                if attempt == "warm-up":
+                    autocode(run_on, books, progress=False)
+                    continue
+                profiler = cProfile.Profile()
+                profiler.runcall(autocode, run_on, books, progress=False)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100k,1M", help="comma-separated corpus sizes in words (e.g. 100k,1M,5M)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; the best time of each is kept")
+    parser.add_argument("--profile", metavar="SIZE", help="instead: profile one auto-coding run of SIZE words")
     args = parser.parse_args(argv)
+    if args.profile:
+        print(profile(parse_size(args.profile)))
+        return
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     rows = run(sizes, repeat=max(1, args.repeat))
     print(table(rows, codebooks()))

@@ -33,3 +33,8 @@ def test_benchmark_runs_end_to_end_on_a_small_corpus(tmp_path):
     assert row["bare_stock_wps"] > 0 and row["autocode_wps"] > 0
     assert row["ratio_vs_stock"] == pytest.approx(row["autocode_wps"] / row["bare_stock_wps"])
     assert "ratio_vs_stock" in bench.table([row], bench.codebooks())
+
+
+def test_benchmark_profile_names_where_the_time_goes():
+    out = _bench().profile(20_000, top=40)
+    assert "tottime" in out and "autocode.py" in out and "insert_codings" in out
