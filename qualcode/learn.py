@@ -61,6 +61,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
 
 METHOD = "learned"
+# How a learned suggestion's confidence was scored (recorded in its provenance).
+HELD_OUT = "cross-validation model that held the segment's document out"
+ALL_CODED = "model trained on every coded document"
 MODEL = ("logistic-regression(balanced) over tfidf(lemma 1-2-grams) + tfidf(neighbour lemmas, x0.7) "
          "+ codebook keyword counts (x0.5)")
 CALIBRATION = "platt-scaling on out-of-fold scores (GroupKFold by document)"
@@ -440,6 +443,9 @@ class Decision:
 
     platt: Platt
     threshold: float  # calibrated probability at or above which a segment is suggested
+    # Out-of-fold decision scores of the trainable segments (in pool order): for a coded
+    # document's segments, the score of the model that did not see the document.
+    held_out: np.ndarray | None = None
 
 
 COLUMNS = ["code", "n_positive", "n_negative", "base_rate", "documents", "folds", "ap", "auc", "threshold",
@@ -479,7 +485,7 @@ def _evaluate(pool: Pool, folds: int, min_examples: int, threshold: float | None
                     cut = threshold
                     predicted = np.zeros(len(y), dtype=bool)
                     predicted[seen] = platt(scores[seen]) >= threshold
-                decisions[code] = Decision(platt, cut)
+                decisions[code] = Decision(platt, cut, scores)
                 row.update(_ranking(y, scores), threshold=cut, **_figures(y, predicted))
         rows.append(row)
     frame = pd.DataFrame(rows).reindex(columns=COLUMNS)
@@ -558,15 +564,38 @@ class SuggestResult:
                 "thresholds": self.thresholds, "cv": self.cv, "ids": self.ids}
 
 
-def _explain(row, coef: np.ndarray, names: np.ndarray, probability: float, top: int = 3) -> str:
+def _explain(row, coef: np.ndarray, names: np.ndarray, probability: float, held_out: bool = False,
+             top: int = 3) -> str:
     """``learned: 'group supervision' (+1.80), 'near unit' (+0.90); P=0.82``: the
     features of the segment whose weight times value pushed the score up most, shown
-    with their weights."""
+    with their weights (those of the model trained on every coded document). A segment
+    of a coded document is marked ``learned, its document held out``: P comes from the
+    cross-validation model that did not see that document."""
     idx, values = row.indices, row.data
     contribution = values * coef[idx]
     order = np.argsort(-contribution, kind="stable")
     terms = [f"'{names[idx[i]]}' ({coef[idx[i]]:+.2f})" for i in order[:top] if contribution[i] > 0]
-    return f"learned: {', '.join(terms) or '(no strong terms)'}; P={probability:.2f}"
+    head = "learned, its document held out" if held_out else "learned"
+    return f"{head}: {', '.join(terms) or '(no strong terms)'}; P={probability:.2f}"
+
+
+def _candidate_scores(model, decision: Decision, x_all, candidates: np.ndarray, trainable: np.ndarray,
+                      position: np.ndarray) -> np.ndarray:
+    """Decision scores of the candidate segments, each from a model that did not learn it.
+
+    A segment of a coded document was a negative when the final model was fitted, so
+    that model scores it low by construction, and the calibration (fitted on
+    out-of-fold scores) would not hold for it; its out-of-fold score, from the fold model
+    that held its document out, is the honest one. Segments of uncoded documents get
+    the final model's score.
+    """
+    scores = np.full(len(candidates), np.nan)
+    coded = trainable[candidates]
+    if decision.held_out is not None:
+        scores[coded] = decision.held_out[position[candidates[coded]]]
+    if (~coded).any():
+        scores[~coded] = model.decision_function(x_all[candidates[~coded]])
+    return scores
 
 
 def suggest(project: Project, unit: str = "sentence", min_confidence: float | None = None, coder: str = METHOD,
@@ -581,6 +610,11 @@ def suggest(project: Project, unit: str = "sentence", min_confidence: float | No
     provenance recording the model, threshold, training size and date. Segments any
     coding of the code already covers (suggested, accepted or rejected) are skipped, so
     running it again adds nothing new unless the coding changed.
+
+    Segments of documents people coded are scored by the cross-validation model that
+    held their document out (the final model learned them as negatives, so it cannot
+    judge them): these are the passages the coding may have missed. Segments of
+    uncoded documents are scored by the model trained on every coded document.
     """
     _check_confidence(project, min_confidence, "--min-confidence")
     pool = build_pool(project, unit, nlp)
@@ -598,6 +632,8 @@ def suggest(project: Project, unit: str = "sentence", min_confidence: float | No
     x_train = features.transform(pool, train_rows)
     x_all = features.transform(pool, np.arange(len(pool.terms)))
     names = features.names()
+    position = np.full(len(pool.terms), -1)
+    position[train_rows] = np.arange(len(train_rows))  # pool row -> index into held-out scores
     trained_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     new, by_code, already, below = [], {}, 0, 0
     figures_of = cv.set_index("code")
@@ -608,7 +644,7 @@ def suggest(project: Project, unit: str = "sentence", min_confidence: float | No
         already += int(pool.covered[code].sum())
         if candidates.size == 0:
             continue
-        probability = decision.platt(model.decision_function(x_all[candidates]))
+        probability = decision.platt(_candidate_scores(model, decision, x_all, candidates, pool.trainable, position))
         figures = figures_of.loc[code]
         provenance = {
             "model": MODEL, "calibration": CALIBRATION, "unit": pool.unit, "trained_at": trained_at,
@@ -620,15 +656,19 @@ def suggest(project: Project, unit: str = "sentence", min_confidence: float | No
                    "base_rate": _num(figures["base_rate"]), "precision": _num(figures["precision"]),
                    "recall": _num(figures["recall"]), "f1": _num(figures["f1"])},
         }
+        held_out_provenance = {**provenance, "scored_by": HELD_OUT}
+        provenance["scored_by"] = ALL_CODED
         coef = model.coef_[0]
         for i, p in zip(candidates, probability):
-            if p < decision.threshold:
+            if not p >= decision.threshold:  # NaN too: no fold model could score it
                 below += 1
                 continue
+            held_out = bool(pool.trainable[i])
             new.append(NewCoding(
                 int(pool.document[i]), int(pool.start[i]), int(pool.end[i]), code, coder,
-                status="suggested", confidence=round(float(p), 4), method=METHOD, provenance=provenance,
-                explanation=_explain(x_all[i], coef, names, float(p)),
+                status="suggested", confidence=round(float(p), 4), method=METHOD,
+                provenance=held_out_provenance if held_out else provenance,
+                explanation=_explain(x_all[i], coef, names, float(p), held_out),
                 codebook_version=pool.codebook_version.get(code),
             ))
             by_code[code] = by_code.get(code, 0) + 1

@@ -13,7 +13,7 @@ from qualcode.codebook import parse_codebook
 from qualcode.codebook_sync import load_into_project
 from qualcode.errors import NotEnoughData, NotFoundError
 from qualcode.project import NewCoding
-from test_learn_corpus import HELD_OUT_OFF, HELD_OUT_ON, add_codes, add_document, build
+from test_learn_corpus import HELD_OUT_OFF, HELD_OUT_ON, SENTENCES, add_codes, add_document, build
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,28 @@ def test_suggestions_skip_coded_segments_and_rerun_adds_nothing(learned):
     assert result.written == len(suggested) and result.below_confidence == 0
     again = learn.suggest(lab.project, min_confidence=0.0)
     assert again.written == 0 and again.already_coded > result.already_coded
+
+
+def test_a_passage_left_uncoded_in_a_coded_document_is_suggested_by_the_model_that_held_it_out(tmp_path):
+    # The final model learns every uncoded segment of a coded document as a negative, so
+    # only the cross-validation model that never saw the document can say it was missed.
+    lab = build(tmp_path)
+    missed = SENTENCES["supervision"][0]  # in W1_SW01, coded there as supervision
+    start, end = lab.spans[("W1_SW01", missed)]
+    with lab.project.transaction() as conn:
+        conn.execute(sa.delete(store.codings).where(store.codings.c.document_id == lab.documents["W1_SW01"],
+                                                    store.codings.c.start == start))
+    result = learn.suggest(lab.project)
+    rows = lab.project.codings(status="suggested", code="supervision", document="W1_SW01")
+    hit = rows[(rows["start"] == start) & (rows["end"] == end)]
+    assert len(hit) == 1, result.by_code
+    assert hit["explanation"].iloc[0].startswith("learned, its document held out: ")
+    assert json.loads(hit["provenance"].iloc[0])["scored_by"] == learn.HELD_OUT
+    off_topic = {lab.spans[("W1_SW01", s)] for s in SENTENCES["off"][:3]}
+    assert not off_topic & set(zip(rows["start"], rows["end"]))
+    uncoded_document = lab.project.codings(status="suggested", document="W2_SW99")
+    assert set(uncoded_document["provenance"].map(lambda p: json.loads(p)["scored_by"])) <= {learn.ALL_CODED}
+    lab.project.close()
 
 
 def test_min_confidence_filters_and_queue_puts_uncertain_first(learned):
