@@ -125,6 +125,7 @@ def load_into_project(project, codebook: Codebook, source_text: str) -> Codebook
         rows = {r.key: r for r in conn.execute(sa.select(store.codes))}
         stamp = store.now()
         seen: set[str] = set()
+        added: list[dict] = []  # written in one statement after the loop
         for code in codebook.codes:
             row = rows.get(code.id) or _renamed_row(rows, code, codebook.id, seen)
             if row is not None and row.codebook not in (None, codebook.id):
@@ -134,13 +135,15 @@ def load_into_project(project, codebook: Codebook, source_text: str) -> Codebook
                     f"give the code in {codebook.id} another id (e.g. prefix it with '{codebook.id}.')")
             values = _values(code, codebook, stamp)
             if row is None:
-                conn.execute(sa.insert(store.codes).values(created_at=stamp, **values))
+                added.append({"created_at": stamp, **values})
                 diff.changes.append(Change("added", code.id, None, code.name))
             else:
                 diff.changes += _differences(row, code)
                 conn.execute(sa.update(store.codes).where(store.codes.c.id == row.id).values(**values))
                 seen.add(row.key)
             seen.add(code.id)
+        if added:
+            conn.execute(sa.insert(store.codes), added)
         for row in rows.values():
             if row.codebook == codebook.id and row.key not in seen and row.status == "active":
                 held = conn.execute(sa.select(sa.func.count()).select_from(store.codings)
