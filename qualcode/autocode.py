@@ -20,7 +20,8 @@ Decisions:
   tokens before it, in the same sentence, does not count. A segment whose only matches
   were vetoed gets no suggestion; one with other matches keeps its suggestion, names
   the veto in the explanation and loses a fifth of its confidence.
-- Interviewer turns are skipped unless the code says ``speakers: all``.
+- Interviewer turns, and a transcript's header (title, date, who was present: the text
+  before its first turn), are skipped unless the code says ``speakers: all``.
 - ``source_types`` and ``roles`` compare lower-cased, with "_" read as a space; a one-word
   source type also names every type ending in it ("interview" covers "staff interview").
 - A match broken by a segment boundary (a phrase across two sentences) is not a match.
@@ -48,7 +49,7 @@ from .errors import CodebookError, NotFoundError
 from .matchers import CodeRules, Hit, RuleSet, VetoHit
 from .nlp import load_pipeline, model_name
 from .project import NewCoding, Project
-from .segments import Segment, Segmenter, TurnSpan, load_turns
+from .segments import Segment, Segmenter, TurnSpan, is_participant_text, load_turns
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
@@ -287,7 +288,7 @@ def _suggest(doc: "Doc", text: str, doc_id: int, turns: list[TurnSpan], rules: R
     for hit in hits:
         code = rules.codes[hit.code]
         segment = segments.containing(code.segment, hit.start_char, hit.end_char)
-        if segment is None or (segment.is_interviewer and code.speakers != "all"):
+        if segment is None or (code.speakers != "all" and not is_participant_text(segment, turns)):
             continue
         veto = _veto(hit, code, vetoes, veto_ends, segments, doc) if vetoes and code.veto else None
         groups.setdefault((segment.start, hit.code), (segment, []))[1].append((hit, veto))

@@ -70,7 +70,7 @@ class Match(_Strict):
     veto: list[str] = Field(default_factory=list, description="Terms that cancel a match nearby, e.g. negation ('not', 'never').")
     veto_window: int = Field(4, ge=0, description="How many tokens before a match a veto term cancels it.")
     segment: Literal["sentence", "paragraph", "turn"] = Field("sentence", description="The unit a suggestion covers.")
-    speakers: Literal["participants", "all"] = Field("participants", description="Skip interviewer turns unless 'all'.")
+    speakers: Literal["participants", "all"] = Field("participants", description="Skip interviewer turns and transcript headers unless 'all'.")
     source_types: list[str] | None = Field(None, description="Only these document source types (e.g. interview, case_note); all when absent.")
     roles: list[str] | None = Field(None, description="Only documents whose 'role' attribute is one of these; all when absent.")
 

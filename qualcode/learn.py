@@ -54,7 +54,7 @@ import sqlalchemy as sa
 from . import store
 from .errors import InputError, NotEnoughData, NotFoundError
 from .project import NewCoding, Project
-from .segments import UNITS, load_turns, segment_document
+from .segments import UNITS, is_participant_text, load_turns, segment_document
 
 if TYPE_CHECKING:  # pragma: no cover
     from scipy import sparse
@@ -161,8 +161,9 @@ def build_pool(project: Project, unit: str = "sentence", nlp: "Language | None" 
     document, start, end, terms = [], [], [], []
     texts = project.iter_texts()
     for doc, doc_id in nlp.pipe(((text, doc_id) for doc_id, text in texts), as_tuples=True, batch_size=32):
-        for seg in segment_document(doc.text, turns.get(doc_id, []), unit, doc=doc):
-            if seg.is_interviewer:
+        spans = turns.get(doc_id, [])
+        for seg in segment_document(doc.text, spans, unit, doc=doc):
+            if not is_participant_text(seg, spans):
                 continue  # learn from and suggest for what participants said
             span = doc.char_span(seg.start, seg.end, alignment_mode="expand")
             document.append(doc_id)

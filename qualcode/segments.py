@@ -75,6 +75,22 @@ class TurnSpan:
     is_interviewer: bool
 
 
+def is_participant_text(segment: Segment, turns: list[TurnSpan]) -> bool:
+    """Whether ``segment`` holds what a participant said: not an interviewer's turn, and
+    not a transcript's header (title, date, who was present: the text before the first
+    turn of a document that has turns). Documents without turns (case notes, survey
+    comments) are participant text throughout. ``turns`` are the document's, by start.
+
+    >>> turns = [TurnSpan(20, 40, 0, "I", True), TurnSpan(41, 60, 1, "P", False)]
+    >>> [is_participant_text(s, turns) for s in (Segment(0, 12, "sentence"),
+    ...     Segment(22, 30, "sentence", 0, "I", True), Segment(45, 50, "sentence", 1, "P"))]
+    [False, False, True]
+    """
+    if segment.is_interviewer:
+        return False
+    return not (turns and segment.turn is None and segment.end <= turns[0].start)
+
+
 def turn_spans(turns: Any) -> list[TurnSpan]:
     """Normalise ``turns`` (Turn-like objects, a DataFrame from ``project.turns``, or
     TurnSpans) to TurnSpans sorted by start.

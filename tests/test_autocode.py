@@ -204,6 +204,18 @@ def test_speakers_all_includes_the_interviewer(project):
     assert spans(project, codings) == ["Tell me about supervision.", "Supervision is weekly."]
 
 
+def test_a_transcripts_header_is_not_what_a_participant_said(project):
+    # "Group supervision observation, 3 May" is the title, not evidence of supervision.
+    header = "Supervision study - interview 4 - 3 May\nPresent: Sam (supervision lead)\n\n"
+    body, turns = transcript(("I", "Tell me about supervision."), ("Sam", "Supervision is weekly."))
+    shifted = [(a + len(header), b + len(header), who, iv) for a, b, who, iv in turns]
+    _, codings = run(project, SUPERVISION, header + body, shifted)
+    assert spans(project, codings) == ["Supervision is weekly."]
+    everyone = autocode(project, [codebook({**SUPERVISION, "speakers": "all"}, version="1.1")], progress=False)
+    assert everyone.suggestions == 3  # the two header lines and the interviewer's question
+    assert "Supervision study - interview 4 - 3 May" in spans(project, project.codings())
+
+
 def test_turn_and_paragraph_units(project):
     text, turns = transcript(("Sam", "We meet. Supervision is weekly."), ("Jo", "Agreed. It helps."))
     add_document(project, "doc.txt", text, turns)

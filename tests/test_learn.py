@@ -191,17 +191,20 @@ def test_no_accepted_codings_and_empty_project(project, tmp_path):
         learn.suggest(project)
 
 
-def test_interviewer_turns_are_neither_learned_from_nor_suggested(tmp_path):
+def test_interviewer_turns_and_headers_are_neither_learned_from_nor_suggested(tmp_path):
     lab = build(tmp_path, n_docs=4, per_code=3)
-    text = "I: Tell me about group supervision in the unit.\nP: Reflective group supervision helps us think."
+    header = "Group supervision study, unit interview, May\n"
+    text = header + "I: Tell me about group supervision in the unit.\nP: Reflective group supervision helps us think."
     doc_id = add_document(lab.project, "W2_SW50", text)
-    split = text.index("\nP:")
+    first, split = len(header), text.index("\nP:")
     with lab.project.transaction() as conn:
         conn.execute(sa.insert(store.turns), [
-            {"document_id": doc_id, "seq": 0, "start": 0, "end": split, "speaker": "I", "is_interviewer": True},
+            {"document_id": doc_id, "seq": 0, "start": first, "end": split, "speaker": "I", "is_interviewer": True},
             {"document_id": doc_id, "seq": 1, "start": split + 1, "end": len(text), "speaker": "P",
              "is_interviewer": False},
         ])
+    pool = learn.build_pool(lab.project)
+    assert pool.start[pool.document == doc_id].tolist() == [split + 1]
     learn.suggest(lab.project, min_confidence=0.0, min_examples=6)
     rows = lab.project.codings(document="W2_SW50")
     assert len(rows) and (rows["start"] > split).all()
