@@ -489,13 +489,19 @@ _CREATE_EVENTS_SQL = (
 )
 
 
+_HAS_JSON: dict[str, bool] = {}  # by SQLite library version: asked once, not per batch
+
+
 def _sqlite_has_json(conn: sa.Connection) -> bool:
     """Whether this SQLite has the JSON functions (built in since 3.38; optional before)."""
-    try:
-        conn.exec_driver_sql("SELECT json_object('a', 1)")
-    except sa.exc.OperationalError:
-        return False
-    return True
+    version = str(getattr(conn.dialect.dbapi, "sqlite_version", ""))
+    if version not in _HAS_JSON:
+        try:
+            conn.exec_driver_sql("SELECT json_object('a', 1)")
+            _HAS_JSON[version] = True
+        except sa.exc.OperationalError:
+            _HAS_JSON[version] = False
+    return _HAS_JSON[version]
 
 
 def _check_sqlite_header(path: Path) -> None:
