@@ -10,6 +10,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from qualcode import learn
+from qualcode.learning import evaluate
 from qualcode.codebook import parse_codebook
 from qualcode.codebook_sync import load_into_project
 from qualcode.errors import InputError
@@ -69,7 +70,7 @@ def test_default_reports_ranking_base_rate_and_chosen_thresholds(lab):
 
 def test_ap_is_that_of_the_out_of_fold_scores(lab):
     pool = learn.build_pool(lab.project)
-    oof = learn._out_of_fold(pool, ["supervision"], 5, nested=False)
+    oof = evaluate._out_of_fold(pool, ["supervision"], 5, nested=False)
     y = pool.positive["supervision"][pool.trainable]
     cv = learn.cross_validate(lab.project, folds=5).set_index("code")
     assert cv.loc["supervision", "ap"] == pytest.approx(average_precision_score(y, oof.scores["supervision"]), abs=1e-3)
