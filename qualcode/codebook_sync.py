@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 import yaml
 
-from . import store
+from . import colours, store
 from .codebook import Code, Codebook, version_key
 from .errors import CodebookError
 
@@ -139,6 +139,8 @@ def load_into_project(project, codebook: Codebook, source_text: str) -> Codebook
                 diff.changes.append(Change("added", code.id, None, code.name))
             else:
                 diff.changes += _differences(row, code)
+                if code.colour is None:  # keep the colour the code was given (colours.py)
+                    values.pop("colour")
                 conn.execute(sa.update(store.codes).where(store.codes.c.id == row.id).values(**values))
                 seen.add(row.key)
             seen.add(code.id)
@@ -153,6 +155,7 @@ def load_into_project(project, codebook: Codebook, source_text: str) -> Codebook
                 diff.changes.append(Change("removed", row.key, row.name, None, held))
         conn.execute(sa.insert(store.codebooks).values(
             name=codebook.name, version=codebook.version, source=source_text, loaded_at=stamp))
+        colours.assign_missing(conn)
         return diff
 
 

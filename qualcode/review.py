@@ -35,8 +35,9 @@ from .project import NewCoding, Project
 _ROW_FIELDS = ("document_id", "code_id", "coder_id", "start", "end", "status", "confidence", "method",
                "provenance", "explanation", "codebook_version", "direction", "snippet")
 # Events that a reviewer's undo can revert; 'create' only when it belongs to a batch
-# (the new coding of a recode), never a coding added by hand or by an import.
-_UNDOABLE = ("accept", "reject", "recode", "create")
+# (the new coding of a recode, or one coded by hand in ``handcoding``), never a coding
+# added by an import. 'update' (a span moved) and 'delete' (uncoded) come from ``handcoding``.
+_UNDOABLE = ("accept", "reject", "recode", "create", "update", "delete")
 
 
 @dataclass
@@ -383,7 +384,14 @@ def _revert(conn: sa.Connection, project: Project, events: list[dict], actor: st
     for e in events:
         row = current.get(e["coding_id"])
         after = json.loads(e["after"]) if e["after"] else None
-        if row is None or after is None or (row["status"], row["code_id"]) != (after["status"], after["code_id"]):
+        if e["action"] == "delete":
+            changed = row is not None  # put back only what is still gone
+        elif e["action"] == "update":
+            changed = row is None or (row["start"], row["end"]) != (after["start"], after["end"])
+        else:
+            changed = (row is None or after is None
+                       or (row["status"], row["code_id"]) != (after["status"], after["code_id"]))
+        if changed:
             drifted.append(e["coding_id"])
     if drifted:
         raise InputError(project.location,
@@ -391,9 +399,21 @@ def _revert(conn: sa.Connection, project: Project, events: list[dict], actor: st
                          "review them again instead of undoing")
     log = []
     for e in events:
-        row = current[e["coding_id"]]
         before = json.loads(e["before"]) if e["before"] else None
-        if before is None:  # a coding a recode created: remove it again
+        if e["action"] == "delete":  # uncoded by hand: the event kept the whole row
+            conn.execute(sa.insert(k).values(**before))
+            log.append({"coding_id": before["id"], "action": "undo", "actor": actor, "at": stamp, "batch": batch,
+                        "before": None, "after": _row_json(before)})
+            continue
+        row = current[e["coding_id"]]
+        if e["action"] == "update":  # a span moved by hand: move it back
+            conn.execute(sa.update(k).where(k.c.id == row["id"]).values(
+                start=before["start"], end=before["end"], snippet=before["snippet"], updated_at=stamp))
+            log.append({"coding_id": row["id"], "action": "undo", "actor": actor, "at": stamp, "batch": batch,
+                        "before": _row_json(row), "after": _row_json({**row, **{f: before[f] for f in
+                                                                               ("start", "end", "snippet")}})})
+            continue
+        if before is None:  # a coding a recode (or hand coding) created: remove it again
             conn.execute(sa.delete(k).where(k.c.id == row["id"]))
             restored = None
         else:
