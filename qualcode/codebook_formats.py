@@ -21,7 +21,7 @@ import pandas as pd
 from .codebook import Code, Codebook, ChangeEntry, load_codebook, validate
 from .problems import Problem
 from .errors import CodebookError, ValidationProblems
-from .refi_codebook import read_refi, slugify, unique_id, write_qdc
+from .refi.codebook import read_refi, slugify, unique_id, write_qdc
 
 REQUIRED_COLUMNS = ("name", "parent", "definition")
 LIST_COLUMNS = ("include", "exclude", "examples", "keywords", "outcomes")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -118,11 +119,14 @@ def import_paths(
     attribute_columns: Sequence[str] = (),
     case_column: str | None = None,
     progress: bool = False,
+    interviewer_names: Sequence[str] = (),
 ) -> ImportReport:
     """Import files and folders into ``project``; one transaction per file.
 
     ``attributes`` is a sidecar CSV (or its parsed dict) mapping file names to
-    attributes such as role, site, wave and case.
+    attributes such as role, site, wave and case; its ``interviewer`` column names
+    the speaker(s) whose turns are the interviewer's in that file (``;`` between
+    several), as ``interviewer_names`` does for every file.
     """
     if source_type is not None and source_type not in SOURCE_TYPES:
         raise InputError("--source-type", f"unknown source type {source_type!r}",
@@ -130,7 +134,8 @@ def import_paths(
     sidecar = attributes if isinstance(attributes, dict) else (read_sidecar(attributes) if attributes else {})
     sidecar_path = Path(attributes).resolve() if isinstance(attributes, (str, Path)) else None
     options = ImportOptions(source_type=source_type, text_columns=list(text_columns),
-                            attribute_columns=list(attribute_columns), case_column=case_column)
+                            attribute_columns=list(attribute_columns), case_column=case_column,
+                            interviewer_names=list(interviewer_names))
     report = ImportReport()
     files = [f for f in iter_files(paths) if f.resolve() != sidecar_path]
     for path in tqdm(files, desc="importing", unit="file", disable=not progress):
@@ -138,15 +143,38 @@ def import_paths(
     return report
 
 
+# Files holding a whole project (documents, codes, codings, memos), each read by one
+# function ``(project, path, options) -> FileResult``, imported when first needed.
+PROJECT_FORMATS = {
+    ".qdpx": "qualcode.refi.project_import:import_file",  # REFI-QDA: NVivo, ATLAS.ti, MAXQDA
+    ".sqlite3": "qualcode.taguette:import_file",  # a Taguette project database
+}
+
+
+def _project_importer(path: Path):
+    target = PROJECT_FORMATS.get(path.suffix.lower())
+    if target is None:
+        return None
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
 def _import_file(project: Project, path: Path, options: ImportOptions, extra: dict[str, str]) -> FileResult:
     name = path.name
     if name.startswith("~$"):
         return FileResult(name, "skipped", message="an Office lock file, not a document")
+    if extra.get("interviewer"):  # the sidecar names who asked the questions in this file
+        names = [n.strip() for n in extra["interviewer"].split(";") if n.strip()]
+        options = replace(options, interviewer_names=[*options.interviewer_names, *names])
+        extra = {k: v for k, v in extra.items() if k != "interviewer"}
+    whole = _project_importer(path)
+    if whole is not None:
+        return whole(project, path, options)
     parser = parser_for(path)
     if parser is None:
         return FileResult(name, "failed", message=(
             f"{name}: unknown file type '{path.suffix or '(none)'}'. Fix: convert it to one of "
-            f"{', '.join(known_extensions())}, or leave it out."))
+            f"{', '.join([*known_extensions(), *PROJECT_FORMATS])}, or leave it out."))
     try:
         if not path.exists():
             raise ImportFailed(name, "no such file", "check the path")

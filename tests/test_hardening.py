@@ -94,7 +94,7 @@ def test_entities_in_a_docx_part_are_refused(project, tmp_path, prolog):
 
 @pytest.mark.parametrize("prolog", [LAUGHS, XXE], ids=["billion-laughs", "external-entity"])
 def test_entities_in_a_refi_project_or_codebook_are_refused(tmp_path, prolog):
-    from qualcode.refi_codebook import read_refi
+    from qualcode.refi.codebook import read_refi
 
     body = (b'<Project xmlns="urn:QDA-XML:project:1.0" name="x"><CodeBook><Codes>'
             b'<Code guid="1" name="&lol9;&xxe;" isCodable="true"/></Codes></CodeBook></Project>')

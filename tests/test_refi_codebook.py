@@ -11,7 +11,7 @@ from lxml import etree
 
 from qualcode.codebook import load_codebook, parse_codebook
 from qualcode.errors import CodebookError, ImportFailed, ValidationProblems
-from qualcode.refi_codebook import code_guid, read_refi, slugify, to_qdc, write_qdc
+from qualcode.refi.codebook import code_guid, read_refi, slugify, to_qdc, write_qdc
 
 REPO = Path(__file__).resolve().parents[1]
 REFI = Path(__file__).resolve().parents[2] / "shared" / "refi"

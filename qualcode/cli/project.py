@@ -30,13 +30,14 @@ def import_(
     text_column: List[str] = typer.Option([], "--text-column", help="CSV/XLSX column(s) holding the text."),
     attribute_column: List[str] = typer.Option([], "--attribute-column", help="CSV/XLSX columns to keep as attributes."),
     case_column: Optional[str] = typer.Option(None, "--case-column", help="CSV/XLSX column naming the case."),
+    interviewer: List[str] = typer.Option([], "--interviewer", help="A speaker whose turns are the interviewer's (repeatable), e.g. for Otter, Descript, Teams and caption exports."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Import transcripts, case notes and spreadsheets (files or whole folders)."""
+    """Import transcripts, case notes, spreadsheets, REFI-QDA (.qdpx) and Taguette projects."""
     with Project.open(project) as p:
         report = import_paths(p, paths, attributes=attributes, source_type=source_type,
                               text_columns=text_column, attribute_columns=attribute_column,
-                              case_column=case_column, progress=not as_json)
+                              case_column=case_column, progress=not as_json, interviewer_names=interviewer)
     emit(report.to_frame(), as_json)
     if not as_json:
         counts = ", ".join(f"{n} {status}" for status, n in report.counts().items())
