@@ -18,7 +18,7 @@ code points. So every position goes through two steps:
 >>> start = mapper(utf16.to_codepoint(6))      # NVivo's "there" starts at UTF-16 unit 6
 >>> text[start:start + 5]
 'there'
->>> text[mapper(15):]                          # "you", after a CRLF counted as two
+>>> text[mapper(12):]                          # "you": code point 12, after a CRLF counted as two
 'you'
 """
 
