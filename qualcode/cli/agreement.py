@@ -9,14 +9,19 @@ the flag (``--coders A --coders B``) works too.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import click
 import typer
 
-from ..agreement import MIN_CODED, agreement, disagreements, settle
-from ..project import Project
+from .lazy import Lazy, Project
+
+agreement = Lazy("qualcode.agreement", "agreement")
+disagreements = Lazy("qualcode.agreement", "disagreements")
+settle = Lazy("qualcode.agreement", "settle")
+MIN_CODED = 5  # qualcode.agreement.MIN_CODED, written out so --help need not import it (tested)
 from .app import app
-from .output import JsonOption, emit
+from .output import ColumnsOption, JsonOption, LimitOption, emit
 
 LIST_OPTIONS = {"--coders": "coders", "--codes": "codes", "--code": "codes", "--documents": "documents"}
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -97,6 +102,8 @@ def disagreements_command(
     project: Path = typer.Argument(..., help="The project file."),
     unit: str = typer.Option("character", "--unit", help="character | segment | document"),
     segment: str = typer.Option("sentence", "--segment", help="With --unit segment: sentence | paragraph | turn"),
+    limit: int = LimitOption,
+    columns: Optional[str] = ColumnsOption,
     as_json: bool = JsonOption,
 ) -> None:
     """The text where coders differ, and who coded what, to discuss and settle.
@@ -107,7 +114,7 @@ def disagreements_command(
     with Project.open(project) as p:
         frame = disagreements(p, _coders(lists), code=lists.get("codes"), unit=unit, segment=segment,
                               documents=lists.get("documents"))
-    emit(frame, as_json)
+    emit(frame, as_json, limit=limit, columns=columns, wrap=("text",))
 
 
 @app.command("settle")

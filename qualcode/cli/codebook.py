@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from ..codebook import Codebook, load_codebook
+from .lazy import Lazy, Project
+
+load_codebook = Lazy("qualcode.codebook", "load_codebook")
+
+if TYPE_CHECKING:
+    from ..codebook import Codebook
 from ..errors import ValidationProblems
 from .app import app
 from .output import JsonOption, emit

@@ -9,11 +9,14 @@ from typing import Optional
 
 import typer
 
-from .. import codings_io, learn, review
+from .lazy import Lazy, Project
+
+codings_io = Lazy("qualcode.codings_io")
+learn = Lazy("qualcode.learn")
+review = Lazy("qualcode.review")
 from ..errors import InputError
-from ..project import Project
 from .app import app
-from .output import JsonOption, emit
+from .output import ColumnsOption, JsonOption, LimitOption, emit
 
 codings_app = typer.Typer(help="Import and export codings as CSV.", no_args_is_help=True)
 app.add_typer(codings_app, name="codings")
@@ -96,12 +99,13 @@ def keywords_cmd(
     code: str = typer.Option(..., "--code", help="The code whose accepted segments to mine."),
     top: int = typer.Option(20, "--top", help="How many terms."),
     unit: str = UnitOption,
+    columns: Optional[str] = ColumnsOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Terms over-represented in a code's accepted segments and not yet in the codebook."""
     with Project.open(project) as p:
         frame = learn.discover_keywords(p, code, top=top, unit=unit)
-    emit(frame, as_json)
+    emit(frame, as_json, columns=columns)
 
 
 REVIEW_ACTIONS = ("accept", "reject", "recode", "undo", "methods", "queue")
@@ -129,6 +133,8 @@ def review_cmd(
     batch: Optional[str] = typer.Option(None, "--batch", help="undo: the batch a review action printed."),
     by: Optional[str] = typer.Option(None, "--by", help="Who decides (default: your login name)."),
     overall: bool = typer.Option(False, "--overall", help="methods: one row per method, not per code."),
+    limit: int = LimitOption,
+    columns: Optional[str] = ColumnsOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Accept, reject, recode or undo suggestions, singly or in bulk; `methods` shows how
@@ -137,12 +143,15 @@ def review_cmd(
         raise InputError("review", f"unknown action {action!r}", f"use one of {', '.join(REVIEW_ACTIONS)}")
     with Project.open(project) as p:
         if action == "methods":
-            emit(review.method_agreement(p, by_code=not overall), as_json)
+            emit(review.method_agreement(p, by_code=not overall), as_json, limit=limit, columns=columns)
             return
         if action == "queue":
             frame = learn.review_queue(p, method=method, code=code)
-            columns = ["id", "document", "start", "end", "code", "confidence", "method", "explanation"]
-            emit(frame if as_json else frame.reindex(columns=columns), as_json)
+            if not as_json:  # what a reviewer decides on: the passage, its code and why it was suggested
+                frame = frame.rename(columns={"snippet": "passage"}).reindex(
+                    columns=["id", "code", "confidence", "passage", "document", "method", "explanation"])
+            emit(frame, as_json, limit=limit, columns=columns, wrap=("passage",),
+                 title=None if as_json else f"{len(frame)} suggestion(s) to review, least certain first")
             return
         selection = _ids(ids)
         if action == "recode":

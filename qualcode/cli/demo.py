@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from ..demo import run_demo
+from .lazy import Lazy
+
+run_demo = Lazy("qualcode.demo", "run_demo")
 from .app import app
 from .output import JsonOption, emit
 

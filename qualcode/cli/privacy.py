@@ -12,8 +12,9 @@ from pathlib import Path
 
 import typer
 
-from .. import pseudonymise as ps
-from ..project import Project
+from .lazy import Lazy, Project
+
+ps = Lazy("qualcode.pseudonymise")
 from .app import app
 from .output import JsonOption, emit
 

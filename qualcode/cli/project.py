@@ -7,10 +7,11 @@ from typing import List, Optional
 
 import typer
 
-from ..corpus import import_paths
-from ..project import Project
+from .lazy import Lazy, Project
+
+import_paths = Lazy("qualcode.corpus", "import_paths")
 from .app import app
-from .output import JsonOption, emit
+from .output import ColumnsOption, JsonOption, LimitOption, emit
 
 
 @app.command()
@@ -48,9 +49,10 @@ def import_(
 
 @app.command()
 def documents(project: Path = typer.Argument(..., help="The project file."),
+              limit: int = LimitOption, columns: Optional[str] = ColumnsOption,
               as_json: bool = JsonOption) -> None:
     """List the project's documents, one row each."""
     with Project.open(project) as p:
         frame = p.documents()
-    columns = [c for c in frame.columns if c not in ("sha256", "source_file", "imported_at", "encoding")]
-    emit(frame if as_json else frame[columns], as_json)
+    shown = [c for c in frame.columns if c not in ("sha256", "source_file", "imported_at", "encoding")]
+    emit(frame if as_json else frame[shown], as_json, limit=limit, columns=columns)

@@ -8,11 +8,15 @@ from typing import List, Optional
 import typer
 
 from ..errors import InputError
-from ..matrices import COUNTS, Filters, export_matrix
-from ..project import Project
-from ..report import build_report, report_files
+from .lazy import Lazy, Project
+
+Filters = Lazy("qualcode.matrices", "Filters")
+export_matrix = Lazy("qualcode.matrices", "export_matrix")
+build_report = Lazy("qualcode.report", "build_report")
+report_files = Lazy("qualcode.report", "report_files")
+COUNTS = ("segments", "documents", "participants")  # qualcode.matrices.COUNTS (tested)
 from .app import app
-from .output import JsonOption, emit
+from .output import JsonOption, emit, working
 
 
 @app.command()
@@ -31,7 +35,7 @@ def matrix(
     if cols != "code":
         raise InputError("--cols", f"columns {cols!r} are not supported", "use --cols code (themes as columns)")
     filters = Filters(status=None if status == "any" else status, coder=coder, level=level or None)
-    with Project.open(project) as p:
+    with working("writing the matrix", enabled=not as_json), Project.open(project) as p:
         result = export_matrix(p, out, rows=rows, filters=filters, count=count)
     if as_json:
         emit(result, True)
@@ -59,7 +63,7 @@ def report(
     if out.suffix.lower() != ".docx":
         raise InputError(str(out), "the report is written as Word", "name the --out file .docx (add --html for HTML)")
     names = [*coders, *(extra_coders or [])]
-    with Project.open(project) as p:
+    with working("writing the report", enabled=not as_json), Project.open(project) as p:
         built = build_report(p, toc=toc, codebooks=codebook, coders=names, template=template, level=level)
         summary = report_files(built, out, html)
     if as_json:

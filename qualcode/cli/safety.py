@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 
 from ..errors import ProjectError
-from ..integrity import check as check_project
-from ..project import Project
+from .lazy import Lazy, Project
+
+check_project = Lazy("qualcode.integrity", "check")
 from .app import app
 from .output import JsonOption, emit
 

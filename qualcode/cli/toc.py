@@ -13,9 +13,9 @@ from typing import List, Optional
 import typer
 
 from ..errors import ValidationProblems
-from ..project import Project
+from .lazy import Project
 from .app import app
-from .output import JsonOption, emit
+from .output import ColumnsOption, JsonOption, LimitOption, emit
 
 toc_app = typer.Typer(help="Theory of change: validate it, draw it.", no_args_is_help=True)
 indicators_app = typer.Typer(help="Management information: import indicator values, judge them.",
@@ -161,10 +161,12 @@ def survey_table(
     project: Path = typer.Argument(..., help="The project file."),
     item: Optional[str] = typer.Option(None, "--item", help="One item only."),
     pooled: bool = typer.Option(False, "--pooled", help="All waves together instead of by wave."),
+    limit: int = LimitOption,
+    columns: Optional[str] = ColumnsOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Likert tables as reports show them: 45% (82), nets, Not sure and missing apart, change in pp."""
     from ..survey import likert_table
 
     with Project.open(project) as p:
-        emit(likert_table(p, item=item, by=None if pooled else "wave"), as_json)
+        emit(likert_table(p, item=item, by=None if pooled else "wave"), as_json, limit=limit, columns=columns)
