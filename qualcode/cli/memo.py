@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from .. import memos
-from ..project import Project
+from .lazy import Lazy, Project
+
+memos = Lazy("qualcode.memos")
 from .app import app
 from .output import JsonOption, emit
 
@@ -71,7 +72,7 @@ def memo_list(
     with Project.open(project) as p:
         frame = memos.list_memos(p, kind=kind, document=document, case=case, code=code, coding=coding,
                                  author=author, search=search)
-    emit(frame if as_json else _table(frame), as_json)
+    emit(frame if as_json else _table(frame), as_json, wrap=("text",))
 
 
 @memo_app.command("edit")
