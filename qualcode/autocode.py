@@ -136,12 +136,14 @@ def autocode(
     result.codebooks_loaded = _ensure_loaded(project, books)
     turns = load_turns(project, [i.id for i in infos])
     allowed = _CodeFilter(rules.codes)
-    existing = _existing(project, coder, [i.id for i in infos])
     by_id = {i.id: i for i in infos}
     texts = project.iter_texts(list(by_id))
     parsed = nlp.pipe(((text, (doc_id, text)) for doc_id, text in texts), as_tuples=True, batch_size=batch_size)
     pending: list[NewCoding] = []
     with project.transaction() as conn, _fewer_gc_pauses():
+        # Read inside the write transaction: a run that started meanwhile waited for the
+        # lock and now sees this run's suggestions, so nothing is written twice.
+        existing = _existing(conn, coder, list(by_id))
         for doc, (doc_id, text) in tqdm(parsed, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
             info = by_id[doc_id]
             for coding in _suggest(doc, text, doc_id, turns.get(doc_id, []), rules, allowed.codes_for(info),
@@ -230,14 +232,14 @@ def _source_text(book: "Codebook") -> str:
     return book.to_yaml()
 
 
-def _existing(project: Project, coder: str, document_ids: list[int]) -> set[tuple[int, str, int, int]]:
+def _existing(conn: sa.Connection, coder: str, document_ids: list[int]) -> set[tuple[int, str, int, int]]:
     """(document, code key, start, end) of every coding ``coder`` already has, any status."""
     k, c, cd = store.codings, store.coders, store.codes
     query = (sa.select(k.c.document_id, cd.c.key, k.c.start, k.c.end)
              .select_from(k.join(c, k.c.coder_id == c.c.id).join(cd, k.c.code_id == cd.c.id))
              .where(c.c.name == coder))
-    with project.engine.connect() as conn:
-        return {tuple(row) for row in conn.execute(query) if row[0] in set(document_ids)}
+    wanted = set(document_ids)
+    return {tuple(row) for row in conn.execute(query) if row[0] in wanted}
 
 
 class _CodeFilter:

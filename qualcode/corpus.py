@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from tqdm.auto import tqdm
 
 from . import store
-from .errors import ImportFailed, InputError, QualcodeError
+from .errors import ImportFailed, InputError, ProjectLocked, QualcodeError
 from .importers import ImportOptions, ParsedDocument, known_extensions, parser_for
 from .importers.base import SOURCE_TYPES
 from .project import Project
@@ -192,6 +192,8 @@ def _import_file(project: Project, path: Path, options: ImportOptions, extra: di
         with project.transaction() as conn:
             result = _store(conn, path, digest, parsed, options, extra)
         return result
+    except ProjectLocked:
+        raise  # every other file would wait as long: stop and say so once
     except QualcodeError as exc:
         return FileResult(name, "failed", message=str(exc))
     except Exception as exc:  # a parser library choked: report it, keep going

@@ -76,3 +76,7 @@ class ModelNotInstalled(QualcodeError):
 
 class NotEnoughData(QualcodeError):
     """A statistic or a model needs more data than the project holds."""
+
+
+class ProjectLocked(ProjectError):
+    """Another process held the project's write lock for longer than qualcode waits."""

@@ -9,6 +9,7 @@ To change the schema, append a ``Migration`` here; never edit an applied one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,6 +38,31 @@ def _add_code_direction(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE codes ADD COLUMN direction VARCHAR(16)"))
 
 
+def _unique_suggestions(conn: sa.Connection) -> None:
+    """Remove doubled suggestions (kept: the first), each with a 'delete' event, then index.
+
+    Two auto-coding runs at once could write every suggestion twice before this step.
+    The copies are identical, unreviewed machine output; the audit trail records each
+    removal, and opening the project backed the file up first.
+    """
+    k = store.codings
+    key = [k.c[name] for name in store.SUGGESTION_KEY]
+    first = (sa.select(sa.func.min(k.c.id)).where(k.c.status == "suggested").group_by(*key))
+    doubled = conn.execute(
+        sa.select(k).where(k.c.status == "suggested", k.c.id.not_in(first))
+    ).mappings().all()
+    if doubled:
+        stamp = store.now()
+        conn.execute(sa.insert(store.coding_events), [
+            {"coding_id": row["id"], "action": "delete", "actor": "qualcode (0004_unique_suggestions)",
+             "at": stamp, "before": json.dumps({c: row[c] for c in (*store.SUGGESTION_KEY, "status", "confidence")}),
+             "after": None, "batch": "0004_unique_suggestions"}
+            for row in doubled
+        ])
+        conn.execute(sa.delete(k).where(k.c.id.in_([row["id"] for row in doubled])))
+    store.uq_codings_suggestion.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         "0001_initial",
@@ -60,6 +86,7 @@ MIGRATIONS: list[Migration] = [
         _create(store_measures.indicator_values, store_measures.survey_items, store_measures.survey_responses),
     ),
     Migration("0003_code_direction", _add_code_direction),
+    Migration("0004_unique_suggestions", _unique_suggestions),
 ]
 
 KNOWN = [m.name for m in MIGRATIONS]

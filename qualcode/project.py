@@ -19,8 +19,9 @@ from typing import Any, Iterable, Iterator
 import orjson
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-from . import migrations, store
+from . import migrations, store, write_lock
 from .errors import NewerProjectError, NotFoundError, ProjectError
 
 APP = "qualcode"
@@ -160,8 +161,13 @@ class Project:
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
-        """One atomic unit of work: commits on success, rolls back on any error."""
+        """One atomic unit of work: commits on success, rolls back on any error.
+
+        It takes the project's write lock first (``write_lock.take``), so what it reads
+        is what it writes over: two processes never both decide a row is missing.
+        """
         with self.engine.begin() as conn:
+            write_lock.take(conn, self.location)
             yield conn
 
     def backup(self, dest: str | Path) -> Path:
@@ -347,13 +353,18 @@ class Project:
     # -- writing -------------------------------------------------------------
 
     def coder_id(self, conn: sa.Connection, name: str, kind: str = "human") -> int:
-        """The id of coder ``name``, creating the coder on first use."""
-        row = conn.execute(sa.select(store.coders.c.id).where(store.coders.c.name == name)).first()
-        if row:
-            return row[0]
-        return conn.execute(
-            sa.insert(store.coders).values(name=name, kind=kind).returning(store.coders.c.id)
-        ).scalar_one()
+        """The id of coder ``name``, creating the coder on first use.
+
+        Race-free: the insert does nothing when another process made the coder first
+        (the name is unique), and the select then finds that row.
+        """
+        coders = store.coders
+        insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(conn.dialect.name)
+        if insert is not None:
+            conn.execute(insert(coders).values(name=name, kind=kind).on_conflict_do_nothing(index_elements=["name"]))
+        elif conn.execute(sa.select(coders.c.id).where(coders.c.name == name)).first() is None:
+            conn.execute(sa.insert(coders).values(name=name, kind=kind))
+        return conn.execute(sa.select(coders.c.id).where(coders.c.name == name)).scalar_one()
 
     def code_ids(self, conn: sa.Connection) -> dict[str, int]:
         """Map of code key -> code id, retired codes included."""

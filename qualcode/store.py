@@ -156,6 +156,13 @@ codings = sa.Table(
 sa.Index("ix_codings_document", codings.c.document_id, codings.c.start)
 sa.Index("ix_codings_code", codings.c.code_id)
 sa.Index("ix_codings_coder_status", codings.c.coder_id, codings.c.status)
+# One suggestion per (document, span, code, coder, method): two auto-coding runs at once
+# cannot double them, whatever the code above the database does (migration 0004).
+SUGGESTION_KEY = ("document_id", "start", "end", "code_id", "coder_id", "method")
+uq_codings_suggestion = sa.Index(
+    "uq_codings_suggestion", *(codings.c[name] for name in SUGGESTION_KEY), unique=True,
+    sqlite_where=codings.c.status == "suggested", postgresql_where=codings.c.status == "suggested",
+)
 
 # The audit trail: every change to a coding, with who, when, before and after.
 coding_events = sa.Table(

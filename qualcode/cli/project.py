@@ -43,7 +43,10 @@ def import_(
     if not as_json:
         counts = ", ".join(f"{n} {status}" for status, n in report.counts().items())
         typer.echo(f"\n{counts}")
-    if report.results and len(report.failed) == len(report.results):
+    if report.failed:  # the rest is imported; say which failed, and exit non-zero so scripts notice
+        typer.echo(f"error: {len(report.failed)} of {len(report.results)} file(s) failed:", err=True)
+        for failed in report.failed:
+            typer.echo(f"  {failed.message}", err=True)
         raise typer.Exit(1)
 
 
