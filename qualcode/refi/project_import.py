@@ -209,7 +209,7 @@ class _Reader:
         except CodebookError as exc:
             raise ImportFailed(exc.file, exc.reason, exc.fix, exc.where) from None
         rows = list(conn.execute(sa.select(store.codes.c.key, store.codes.c.name, store.codes.c.codebook)))
-        by_guid = {code_guid(r.codebook, r.key): r.key for r in rows if r.codebook}
+        by_guid = {code_guid(r.codebook or "", r.key): r.key for r in rows}
         book_id = slugify(self.path.stem)
         mine = {r.key: r.name for r in rows if r.codebook == book_id}
         taken = {r.key for r in rows}
@@ -560,6 +560,9 @@ class _Reader:
                    "text": text, "author": author or "", "created_at": _stamp(created) or stamp, "updated_at": stamp}
             if kind in column:
                 row[column[kind]] = owner_id
+            if kind == "coding":  # as qualcode.memos does: a coding memo also names its document
+                row["document_id"] = conn.execute(sa.select(store.codings.c.document_id)
+                                                  .where(store.codings.c.id == owner_id)).scalar_one()
             key = (kind, row["document_id"], row["case_id"], row["code_id"], row["coding_id"], text)
             if key in existing:
                 continue
