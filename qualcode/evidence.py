@@ -9,7 +9,7 @@ the ToC's rules, printing the reason beside the rating. Nodes with no evidence s
 in the table as gaps. Indicator status and linked survey items sit beside them.
 
 >>> result = evidence(project, load_toc("codebooks/toc_whole_family.yaml"))   # doctest: +SKIP
->>> result.summary[["node", "strength", "reason"]]                            # doctest: +SKIP
+>>> result.summary[["node", "judgement", "judgement_reason"]]                  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .project import Project
 from .survey import survey_evidence
 from .toc import KIND_SINGULAR, Node, StrengthRule, StrengthRules, TheoryOfChange
 from .toc import DEFAULT_STRENGTH_RULES  # noqa: F401  (used by the doctest of rate)
+from .judgements import JudgementRules, conflict_between, indicator_state, judge
 
 JUDGED_KINDS = ("outcomes", "impacts", "assumptions")
 NO_WAVE = "(no wave)"
@@ -92,7 +93,7 @@ def evidence(project: Project, toc: TheoryOfChange, statuses: Iterable[str] = ("
     survey = survey[survey["outcome"].isin(toc.node_ids())].reset_index(drop=True)
     rows = [_summary_row(node, links.get(node.id, []), segments[segments["node"] == node.id],
                          indicators[indicators["node"] == node.id], survey[survey["outcome"] == node.id],
-                         toc.strength_rules, statuses)
+                         toc.strength_rules, statuses, toc.judgement_rules)
             for kind in JUDGED_KINDS for node in toc.of_kind(kind)]
     return EvidenceResult(
         summary=pd.DataFrame(rows, columns=SUMMARY_COLUMNS), segments=segments,
@@ -103,8 +104,9 @@ def evidence(project: Project, toc: TheoryOfChange, statuses: Iterable[str] = ("
 
 SUMMARY_COLUMNS = [
     "node", "kind", "name", "term", "codes", "segments", "documents", "participants", "cases",
-    "source_types", "n_source_types", "supports", "challenges", "mixed", "direction", "by_wave",
-    "strength", "reason", "gap", "indicators", "survey_items",
+    "source_types", "n_source_types", "supports", "challenges", "mixed", "directed", "direction", "by_wave",
+    "strength", "reason", "indicator", "conflict", "verdict", "judgement", "judgement_reason",
+    "gap", "indicators", "survey_items",
 ]
 
 
@@ -249,7 +251,8 @@ def _long_counts(segments: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def _summary_row(node: Node, codes: list[str], segs: pd.DataFrame, indicators: pd.DataFrame,
-                 survey: pd.DataFrame, rules: StrengthRules, statuses: tuple[str, ...]) -> dict[str, Any]:
+                 survey: pd.DataFrame, rules: StrengthRules, statuses: tuple[str, ...],
+                 judgement_rules: JudgementRules) -> dict[str, Any]:
     source_counts = segs["source_type"].value_counts().to_dict() if not segs.empty else {}
     survey_items = sorted(survey["item"].unique()) if not survey.empty else []
     if survey_items:
@@ -263,7 +266,10 @@ def _summary_row(node: Node, codes: list[str], segs: pd.DataFrame, indicators: p
         "cases": segs["case"].dropna().nunique() if not segs.empty else 0,
         "source_types": len(source_counts),
     }
+    directed = sum(direction_counts.values())
     direction = overall_direction(direction_counts, rules.consistent_share)
+    if metrics["segments"] and directed / metrics["segments"] < judgement_rules.min_directed_share:
+        direction = "unclear"  # 3 directed segments of 34 say nothing about the other 31
     has_indicator_data = not indicators.empty and (indicators["status"] != "no data").any()
     gap = metrics["segments"] == 0 and not survey_items and not has_indicator_data
     rating, reason = rate(metrics, direction, direction_counts, rules)
@@ -273,17 +279,45 @@ def _summary_row(node: Node, codes: list[str], segs: pd.DataFrame, indicators: p
                                                  f" of {', '.join(codes)}"))
         rating = "none"
     by_wave = (segs["wave"].value_counts().to_dict() if not segs.empty else {})
+    indicator = indicator_state(list(indicators["status"]) if not indicators.empty else [])
+    conflict = conflict_between(direction, indicator)
+    verdict, judgement, rule = judge(rating, direction, indicator, bool(conflict), judgement_rules)
+    judgement_reason = _judgement_reason(judgement, rule, rating, direction, direction_counts, metrics["segments"],
+                                         indicator, conflict)
     return {
         "node": node.id, "kind": KIND_SINGULAR[node.kind],
         "name": node.name, "term": node.term, "codes": codes, **{k: metrics[k] for k in
                                                                  ("segments", "documents", "participants", "cases")},
         "source_types": dict(sorted(source_counts.items())), "n_source_types": metrics["source_types"],
-        **direction_counts, "direction": direction,
+        **direction_counts, "directed": directed, "direction": direction,
         "by_wave": {w: int(by_wave[w]) for w in sorted(by_wave, key=period_key)},
-        "strength": rating, "reason": reason, "gap": bool(gap),
+        "strength": rating, "reason": reason, "indicator": indicator, "conflict": conflict,
+        "verdict": verdict, "judgement": judgement, "judgement_reason": judgement_reason, "gap": bool(gap),
         "indicators": list(indicators["judgement"]) if not indicators.empty else [],
         "survey_items": survey_items,
     }
+
+
+def _judgement_reason(judgement: str, rule: int | None, amount: str, direction: str, counts: dict[str, int],
+                      segments: int, indicator: str, conflict: str) -> str:
+    """The judgement with the three facts it was made from, as the report prints it.
+
+    >>> _judgement_reason("mixed evidence", 6, "strong", "mixed", {"supports": 5, "challenges": 4, "mixed": 0},
+    ...                   20, "none", "")
+    'mixed evidence (rule 6): amount strong; direction mixed — 5 support, 4 challenge of 20 segments (9 carry a direction); no indicator'
+    """
+    directed = sum(counts.values())
+    parts = [f"amount {amount}"]
+    if segments:
+        said = [f"{counts['supports']} support", f"{counts['challenges']} challenge"]
+        if counts.get("mixed"):
+            said.append(f"{counts['mixed']} mixed")
+        parts.append(f"direction {direction} — {', '.join(said)} of {segments} segments ({directed} carry a direction)")
+    parts.append("no indicator" if indicator == "none" else f"indicator {indicator}")
+    if conflict:
+        parts.append(f"conflict: {conflict}")
+    where = f" (rule {rule})" if rule else ""
+    return f"{judgement}{where}: " + "; ".join(parts)
 
 
 def overall_direction(counts: dict[str, int], share: float = 0.8) -> str:
@@ -322,11 +356,11 @@ def _meets(rule: StrengthRule, metrics: dict[str, int], direction: str) -> list[
 
 def rate(metrics: dict[str, int], direction: str, direction_counts: dict[str, int],
          rules: StrengthRules) -> tuple[str, str]:
-    """The first rule met gives the rating; the reason shows the figures it used.
+    """How much evidence: the first rule met gives the rating; the reason shows the figures it used.
 
     >>> rate({"segments": 14, "documents": 9, "participants": 9, "cases": 3, "source_types": 4},
-    ...      "supports", {"supports": 12, "challenges": 1, "mixed": 0}, DEFAULT_STRENGTH_RULES)[1]
-    'strong: 4 source types, 9 participants, direction consistent (supports 12, challenges 1)'
+    ...      "challenges", {"supports": 0, "challenges": 12, "mixed": 0}, DEFAULT_STRENGTH_RULES)[1]
+    'strong: 4 source types, 9 participants'
     """
     counts = ", ".join(f"{k} {v}" for k, v in direction_counts.items() if v or k != "mixed")
     consistent = "consistent" if direction in ("supports", "challenges") else direction
@@ -335,7 +369,7 @@ def rate(metrics: dict[str, int], direction: str, direction_counts: dict[str, in
             continue
         figures = [f"{metrics[k.removeprefix('min_')]} {k.removeprefix('min_').replace('_', ' ')}"
                    for k in rule.minima]
-        if rule.direction != "any" or direction != "unclear":
+        if rule.direction != "any":  # the amount alone, unless the rule asks for a direction
             figures.append(f"direction {consistent} ({counts})")
         reason = f"{rule.rating}: {', '.join(figures) or 'no minimum'}"
         if i > 0:  # say what kept it from the rating above

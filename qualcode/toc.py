@@ -23,6 +23,7 @@ import yaml
 from .problems import Problem, did_you_mean
 from .yaml_lines import MAX_NESTING, flow_nesting, line_of, to_data
 from .errors import TocError, ValidationProblems
+from .judgements import DEFAULT_JUDGEMENT_RULES, JudgementRules, parse_judgement_rules
 
 NODE_KINDS = ("inputs", "activities", "outputs", "outcomes", "impacts", "assumptions")
 KIND_SINGULAR = {
@@ -36,7 +37,7 @@ RATINGS = ("strong", "moderate", "weak", "none")
 RULE_DIRECTIONS = ("consistent", "any", "supports", "challenges")
 RULE_MINIMA = ("min_segments", "min_documents", "min_participants", "min_cases", "min_source_types")
 
-TOP_KEYS = ("id", "name", "version", "description", "strands", *NODE_KINDS, "strength_rules")
+TOP_KEYS = ("id", "name", "version", "description", "strands", *NODE_KINDS, "strength_rules", "judgement_rules")
 NODE_KEYS = ("id", "name", "description", "strand", "leads_to", "codes", "indicators")
 KEYS_BY_KIND = {
     kind: NODE_KEYS + (("term",) if kind == "outcomes" else ()) + (("about",) if kind == "assumptions" else ())
@@ -111,7 +112,10 @@ class StrengthRule:
 
 @dataclass(frozen=True)
 class StrengthRules:
-    """Ordered rules; the first that matches gives the rating, else ``none``.
+    """How much evidence there is: ordered rules; the first that matches gives the rating, else ``none``.
+
+    The rating says nothing about which way the evidence points; that is the
+    direction, and ``judgement_rules`` combine the two with the indicators.
 
     ``consistent_share``: direction is *consistent* when one of supports / challenges
     holds at least this share of the codings that carry a direction.
@@ -122,7 +126,7 @@ class StrengthRules:
 
 
 DEFAULT_STRENGTH_RULES = StrengthRules((
-    StrengthRule("strong", {"min_source_types": 3, "min_participants": 5}, "consistent"),
+    StrengthRule("strong", {"min_source_types": 3, "min_participants": 5}),
     StrengthRule("moderate", {"min_source_types": 2, "min_participants": 3}),
     StrengthRule("weak", {"min_segments": 1}),
     StrengthRule("none", {}),
@@ -140,6 +144,7 @@ class TheoryOfChange:
     strands: list[Strand] = field(default_factory=list)
     nodes: dict[str, Node] = field(default_factory=dict)
     strength_rules: StrengthRules = DEFAULT_STRENGTH_RULES
+    judgement_rules: JudgementRules = DEFAULT_JUDGEMENT_RULES
     path: str | None = field(default=None, compare=False)
     warnings: list[Problem] = field(default_factory=list, compare=False)
 
@@ -185,6 +190,11 @@ class TheoryOfChange:
             out["strength_rules"] = {
                 "consistent_share": self.strength_rules.consistent_share,
                 "rules": [r.to_dict() for r in self.strength_rules.rules],
+            }
+        if self.judgement_rules != DEFAULT_JUDGEMENT_RULES:
+            out["judgement_rules"] = {
+                "min_directed_share": self.judgement_rules.min_directed_share,
+                "rules": [r.to_dict() for r in self.judgement_rules.rules],
             }
         return out
 
@@ -370,6 +380,7 @@ def check_toc(path: str | Path, codebook: Any = None) -> tuple[TheoryOfChange | 
     strands = _strands(check, data)
     nodes = _nodes(check, data, {s.id for s in strands})
     rules = _strength_rules(check, data.get("strength_rules"))
+    judgements = parse_judgement_rules(check, data.get("judgement_rules"))
     _check_links(check, nodes)
     _check_cycles(check, nodes)
     _warn_thin(check, nodes)
@@ -384,7 +395,7 @@ def check_toc(path: str | Path, codebook: Any = None) -> tuple[TheoryOfChange | 
     toc = TheoryOfChange(
         id=toc_id, name=name, version=str(data.get("version") or ""),
         description=str(data.get("description") or ""), strands=strands,
-        nodes={n.id: n for n in nodes}, strength_rules=rules, path=file,
+        nodes={n.id: n for n in nodes}, strength_rules=rules, judgement_rules=judgements, path=file,
         warnings=warnings,
     )
     return toc, errors, warnings

@@ -145,9 +145,14 @@ def test_counts_for_an_outcome_linked_from_the_toc(project, toc):
     assert (r["supports"], r["challenges"], r["mixed"]) == (2, 1, 1)
     assert r["direction"] == "mixed"
     assert r["by_wave"] == {"(no wave)": 1, "Wave 1": 2, "Wave 2": 3}
-    assert r["strength"] == "moderate"
-    assert r["reason"] == ("moderate: 4 source types, 5 participants, direction mixed (supports 2, challenges 1, "
-                           "mixed 1); not strong: needs direction consistent (is mixed)")
+    # How much evidence is apart from which way it points: plenty of it, pointing both ways.
+    assert r["strength"] == "strong"
+    assert r["reason"] == "strong: 4 source types, 5 participants"
+    assert (r["directed"], r["indicator"], r["conflict"]) == (4, "no data", "")
+    assert (r["verdict"], r["judgement"]) == ("mixed", "mixed evidence")
+    assert r["judgement_reason"] == (
+        "mixed evidence (rule 6): amount strong; direction mixed — 2 support, 1 challenge, 1 mixed of 6 segments "
+        "(4 carry a direction); indicator no data")
 
 
 def test_segment_directions(project, toc):
@@ -225,3 +230,137 @@ def test_no_direction_words_means_unclear():
     assert overall_direction({"supports": 0, "challenges": 0, "mixed": 0}) == "unclear"
     assert overall_direction({"supports": 4, "challenges": 1, "mixed": 0}) == "supports"
     assert overall_direction({"supports": 3, "challenges": 1, "mixed": 0}, share=0.8) == "mixed"
+
+
+# -- judgements held to hand-made cases --------------------------------------------
+
+JUDGED_TOC = """\
+id: j
+name: Judged
+outcomes:
+  - id: lower_costs
+    name: Lower costs
+    codes: [cost]
+    indicators:
+      - {id: cost_i, name: Unit cost, unit: "£", direction: down, baseline: {period: "2022", value: 100}, target: {value: 80}}
+  - id: early_help
+    name: More families helped early
+    codes: [early]
+    indicators:
+      - {id: early_i, name: Early-help episodes, direction: up, baseline: {period: "2022", value: 100}, target: {value: 150}}
+  - id: wellbeing
+    name: Better wellbeing
+    codes: [well]
+  - id: mixed_one
+    name: Joint working
+    codes: [joint]
+"""
+ROLES = [("staff interview", "SW{}"), ("family interview", "FAM{}"), ("case note", None), ("partner interview", "PA{}")]
+
+
+@pytest.fixture
+def judged(tmp_path):
+    """Twelve documents over four source types; each outcome's codings made to one known shape."""
+    project = Project.create(tmp_path / "j.qc")
+    stamp = store.now()
+    docs = []
+    with project.transaction() as conn:
+        for i in range(12):
+            source_type, who = ROLES[i % 4]
+            doc_id = conn.execute(sa.insert(store.documents).values(
+                name=f"d{i}", source_file=f"d{i}.txt", format="txt", sha256=f"d{i}", source_type=source_type,
+                text="x" * 400, words=1, imported_at=stamp).returning(store.documents.c.id)).scalar_one()
+            if who:
+                conn.execute(sa.insert(store.document_attributes).values(
+                    document_id=doc_id, key="participant", value=who.format(i)))
+            docs.append(doc_id)
+        for key in ("cost", "early", "well", "joint"):
+            conn.execute(sa.insert(store.codes).values(key=key, name=key.title(), kind="topic", outcomes="[]",
+                                                       created_at=stamp, updated_at=stamp))
+    new = []
+    for i, doc in enumerate(docs):
+        new.append(code(doc, 0, 10, "cost", direction="challenges"))  # every segment challenges
+        new.append(code(doc, 20, 30, "early", direction="challenges"))  # ... while the indicator is met
+        new.append(code(doc, 40, 50, "well", direction="supports" if i < 2 else None))  # 2 of 12 directed
+        new.append(code(doc, 60, 70, "joint", direction="supports" if i % 2 else "challenges"))  # 6 and 6
+    project.add_codings(new)
+    toc_path = tmp_path / "toc.yaml"
+    toc_path.write_text(JUDGED_TOC)
+    mi = tmp_path / "mi.csv"
+    mi.write_text("indicator,period,value\ncost_i,2024,104\nearly_i,2024,160\n")
+    toc = load_toc(toc_path)
+    import_indicators(project, mi, toc)
+    yield project, toc, toc_path
+    project.close()
+
+
+def test_strong_evidence_against_is_said_so(judged):
+    project, toc, _ = judged
+    r = row(evidence(project, toc), "lower_costs")
+    assert (r["strength"], r["direction"], r["indicator"]) == ("strong", "challenges", "not met")
+    assert (r["verdict"], r["judgement"]) == ("not achieved", "strong evidence that it was not achieved")
+    assert "12 challenge of 12 segments" in r["judgement_reason"] and "indicator not met" in r["judgement_reason"]
+
+
+def test_indicator_conflict_is_flagged(judged):
+    project, toc, _ = judged
+    r = row(evidence(project, toc), "early_help")
+    assert (r["direction"], r["indicator"]) == ("challenges", "met")
+    assert r["conflict"] == "the coded segments challenge it but its indicator is met"
+    assert r["verdict"] == "conflict" and r["judgement"].startswith("conflicting evidence")
+
+
+def test_few_directed_segments_are_unclear_not_consistent(judged):
+    project, toc, _ = judged
+    r = row(evidence(project, toc), "wellbeing")
+    # 2 supporting segments of 12: "consistent" among the directed, but they say nothing about the rest.
+    assert (r["strength"], r["directed"], r["direction"]) == ("strong", 2, "unclear")
+    assert r["verdict"] == "unclear" and "(2 carry a direction)" in r["judgement_reason"]
+
+
+def test_evidence_both_ways_is_mixed(judged):
+    project, toc, _ = judged
+    r = row(evidence(project, toc), "mixed_one")
+    assert (r["supports"], r["challenges"], r["direction"]) == (6, 6, "mixed")
+    assert (r["verdict"], r["judgement"]) == ("mixed", "mixed evidence")
+
+
+def test_judgement_rules_from_yaml(judged, tmp_path):
+    project, _, toc_path = judged
+    path = tmp_path / "own.yaml"
+    path.write_text(toc_path.read_text() + """\
+judgement_rules:
+  min_directed_share: 0.1
+  rules:
+    - judgement: the interviews say no
+      verdict: not achieved
+      when: {direction: challenges}
+    - judgement: the interviews say yes
+      verdict: achieved
+      when: {direction: [supports]}
+""")
+    result = evidence(project, load_toc(path))
+    assert row(result, "early_help")["judgement"] == "the interviews say no"  # conflict is not a rule here
+    assert row(result, "wellbeing")["judgement"] == "the interviews say yes"  # 2 of 12 clears 0.1
+    assert row(result, "mixed_one")["judgement"] == "no judgement rule matched"
+
+
+def test_bad_judgement_rules_name_the_line_and_fix(tmp_path):
+    from qualcode.errors import ValidationProblems
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(JUDGED_TOC + """\
+judgement_rules:
+  min_directed_share: 2
+  rules:
+    - judgement: odd
+      verdict: maybe
+      when: {direction: sideways, conflcit: true}
+""")
+    with pytest.raises(ValidationProblems) as caught:
+        load_toc(path)
+    text = str(caught.value)
+    assert "min_directed_share 2 is outside" in text
+    assert "verdict 'maybe'" in text and "achieved" in text
+    assert "direction 'sideways'" in text and "conflcit" in text
+    assert f"{path}:25: direction 'sideways'" in text  # the file and the line of the rule

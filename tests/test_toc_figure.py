@@ -69,3 +69,4 @@ def test_cli_figure_and_evidence(tmp_path):
     assert "direct_work_time" in data["gaps"]
     text = runner.invoke(app, ["evidence", str(tmp_path / "p.qc"), "--toc", toc])
     assert "Gaps (no evidence):" in text.output and "none: no accepted codings" in text.output
+    assert "too little evidence (rule 3)" in text.output and "NaN" not in text.output

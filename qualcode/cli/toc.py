@@ -77,9 +77,12 @@ def evidence_cmd(
     project: Path = typer.Argument(..., help="The project file."),
     toc: Path = typer.Option(..., "--toc", help="The theory-of-change YAML file."),
     status: List[str] = typer.Option(["accepted"], "--status", help="Coding statuses that count (repeatable)."),
+    limit: int = LimitOption,
+    columns: Optional[str] = ColumnsOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Evidence per outcome, impact and assumption: counts, direction, strength with its reason, gaps."""
+    """Evidence per outcome, impact and assumption: how much, which way, the indicator, and
+    one judgement with its rule and reason; conflicts and gaps."""
     from ..evidence import evidence
     from ..toc import load_toc
 
@@ -89,12 +92,23 @@ def evidence_cmd(
     if as_json:
         emit(result.to_dict(), True)
         return
-    table = result.summary[["node", "kind", "segments", "documents", "participants", "cases",
-                            "n_source_types", "direction", "strength", "reason"]]
-    emit(table, False, title=f"Evidence against {model.name}")
-    waves = result.summary[["node", "by_wave"]]
-    emit({r.node: ", ".join(f"{w} {n}" for w, n in r.by_wave.items()) or "-" for r in waves.itertuples()},
-         False, title="\nSegments by wave")
+    summary = result.summary
+    table = summary[["node", "kind", "segments", "participants", "n_source_types", "strength", "direction",
+                     "indicator", "judgement"]].rename(columns={
+        "n_source_types": "sources", "strength": "amount", "segments": "segs", "participants": "people"})
+    emit(table, False, title=f"Evidence against {model.name}", limit=limit, columns=columns, wrap=("judgement",))
+    typer.echo("\nWhy (the rule and the figures behind each judgement; amount: how much evidence)")
+    for r in summary.head(limit or None).itertuples():
+        typer.echo(f"  {r.node}: {r.judgement_reason}")
+        typer.echo(f"  {' ' * len(r.node)}  amount {r.reason}")
+    conflicts = summary[summary["conflict"] != ""]
+    if not conflicts.empty:
+        typer.echo("\nThe coded evidence and the indicator disagree:")
+        for r in conflicts.itertuples():
+            typer.echo(f"  {r.node}: {r.conflict}")
+    waves = {r.node: ", ".join(f"{w} {n}" for w, n in r.by_wave.items()) for r in summary.itertuples() if r.by_wave}
+    if waves:
+        emit(waves, False, title="\nSegments by wave")
     if not result.indicators.empty:
         emit(list(f"{m} {j}" for m, j in zip(result.indicators["mark"], result.indicators["judgement"])),
              False, title="\nIndicators")
