@@ -10,7 +10,7 @@ from typing import List
 
 import typer
 
-from ..project import Project
+from .lazy import Project
 from .app import app
 from .output import JsonOption, emit
 
