@@ -23,6 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import migrations, store, write_lock
 from .errors import NewerProjectError, NotFoundError, ProjectError
+from .team import connection
+from .team.connection import is_url, masked
 
 APP = "qualcode"
 
@@ -46,27 +48,10 @@ class NewCoding:
 
 
 def _is_url(location: str) -> bool:
-    return "://" in location
+    return is_url(location)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = NORMAL")
-    cur.execute("PRAGMA busy_timeout = 30000")  # two notebooks writing wait, not fail
-    cur.close()
-
-
-def make_engine(location: str) -> sa.Engine:
-    """An engine for a SQLite file path or any SQLAlchemy URL (e.g. PostgreSQL)."""
-    if _is_url(location):
-        engine = sa.create_engine(location)
-    else:
-        engine = sa.create_engine(f"sqlite:///{location}")
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+make_engine = connection.make_engine  # kept here too: notebooks and older code import it from project
 
 
 class Project:
@@ -74,7 +59,7 @@ class Project:
 
     def __init__(self, engine: sa.Engine, location: str):
         self.engine = engine
-        self.location = location
+        self.location = masked(location)  # what messages show: never a password
 
     # -- opening -------------------------------------------------------------
 
@@ -92,6 +77,8 @@ class Project:
             if not path.parent.exists():
                 raise ProjectError(f"{path}: folder {path.parent} does not exist. Fix: create it first.")
         project = cls(make_engine(location), location)
+        if _is_url(location):
+            project._refuse_existing()
         with project.engine.begin() as conn:
             migrations.migrate(conn)
             conn.execute(sa.insert(store.meta), [
@@ -118,7 +105,29 @@ class Project:
         project._upgrade()
         return project
 
+    def _refuse_existing(self) -> None:
+        """A database that already holds a qualcode project is opened, never created over."""
+        try:
+            with self.engine.connect() as conn:
+                taken = sa.inspect(conn).has_table("meta")
+        except sa.exc.OperationalError as exc:
+            self.close()
+            raise connection.connect_error(self.location, exc) from None
+        if taken:
+            self.close()
+            raise ProjectError(
+                f"{self.location}: this database already holds a qualcode project. Fix: open it "
+                "(any verb takes the URL), or create an empty database with `createdb`."
+            )
+
     def _upgrade(self) -> None:
+        if self.engine.dialect.name != "sqlite":
+            try:
+                with self.engine.connect():
+                    pass
+            except sa.exc.OperationalError as exc:
+                self.close()
+                raise connection.connect_error(self.location, exc) from None
         with self.engine.connect() as conn:
             try:
                 newer = migrations.unknown(conn)

@@ -13,6 +13,9 @@ from qualcode import NewCoding, Project, store
 from qualcode.agreement import agreement, disagreements, settle
 from qualcode.errors import InputError, NotEnoughData, NotFoundError
 
+# The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
+pytestmark = pytest.mark.backends
+
 # Ten lines of nine characters plus a newline: 100 characters, and one paragraph per
 # line (no blank lines), so paragraph i is [10 i, 10 i + 9).
 TEXT = "\n".join(f"Line {i} ok" for i in range(10)) + "\n"

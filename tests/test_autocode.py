@@ -13,6 +13,9 @@ from qualcode.codebook import parse_codebook
 from qualcode.errors import CodebookError, ModelNotInstalled, NotFoundError
 from qualcode.segments import segment_document
 
+# The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
+pytestmark = pytest.mark.backends
+
 
 def codebook(match: dict, code_id: str = "c", more: str = "", version: str = "1.0"):
     """A one-code codebook whose ``match:`` block is ``match`` (plus extra YAML codes)."""

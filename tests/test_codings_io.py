@@ -12,13 +12,16 @@ from qualcode.errors import InputError, ValidationProblems
 from qualcode.project import NewCoding
 from test_learn_corpus import add_codes, add_document
 
+# The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
+pytestmark = pytest.mark.backends
+
 TEXT = "Group supervision helps. =SUM(A1) is not a formula here. -Caseloads are high."
 
 
 @pytest.fixture
-def two(tmp_path):
+def two(project_location):
     """A project with two documents and the test codes."""
-    project = Project.create(tmp_path / "io.qc")
+    project = Project.create(project_location)
     add_codes(project)
     add_document(project, "W1_SW01", TEXT)
     add_document(project, "W1_SW02", "We work with the whole family now.")

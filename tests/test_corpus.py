@@ -12,6 +12,9 @@ from qualcode.cli import app
 from qualcode.corpus import import_paths, import_summary, read_sidecar
 from qualcode.errors import InputError
 
+# The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
+pytestmark = pytest.mark.backends
+
 SW = """Interviewer: How has the new way of working changed things for you?
 Respondent: Um, honestly, the group supervision has been the big thing. We sit down as a unit every week.
 Interviewer: And the caseloads?

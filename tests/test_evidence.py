@@ -16,6 +16,9 @@ from qualcode.project import NewCoding, Project
 from qualcode.survey import import_survey
 from qualcode.toc import load_toc
 
+# The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
+pytestmark = pytest.mark.backends
+
 TOC = """\
 id: t
 name: Test ToC
@@ -102,8 +105,8 @@ def code(doc: int, start: int, end: int, key: str, status: str = "accepted", dir
 
 
 @pytest.fixture
-def project(tmp_path):
-    project, d = make_project(tmp_path / "e.qc")
+def project(project_location):
+    project, d = make_project(project_location)
     project.add_codings([
         # reduced risk (theme.safety and its child code)
         code(d["SW01 wave 1"], 0, 10, "theme.safety"), code(d["SW01 wave 1"], 5, 20, "enabler"),

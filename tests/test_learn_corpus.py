@@ -156,10 +156,11 @@ def add_codes(project: Project, codes: dict[str, str] = CODES) -> None:
         ])
 
 
-def build(tmp_path: Path, n_docs: int = 6, per_code: int = 3, coder: str = "alex") -> Labelled:
+def build(tmp_path: Path, n_docs: int = 6, per_code: int = 3, coder: str = "alex",
+          location: str | None = None) -> Labelled:
     """``n_docs`` coded interviews (``per_code`` sentences of each code plus off-topic
     ones), a seventh uncoded one holding the held-out sentences, and accepted codings."""
-    project = Project.create(tmp_path / "learn.qc")
+    project = Project.create(location or tmp_path / "learn.qc")
     add_codes(project)
     out = Labelled(project)
     codings = []

@@ -12,6 +12,9 @@ from qualcode import NewCoding, Project, store
 from qualcode import project as project_module
 from qualcode.errors import InputError, NewerProjectError, NotFoundError, ProjectError
 
+# The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
+pytestmark = pytest.mark.backends
+
 
 def _doc(project: Project, text: str = "We held group supervision every week.") -> int:
     with project.transaction() as conn:
@@ -34,6 +37,7 @@ def test_create_then_open_has_every_table(tmp_path):
     assert {"documents", "turns", "codes", "codings", "coding_events", "memos", "cases"} <= names
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_with_foreign_keys(project):
     with project.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -145,6 +149,7 @@ def test_document_lookup_by_name_and_id(project):
         project.document_id("missing.txt")
 
 
+@pytest.mark.sqlite_only
 def test_backup_is_a_consistent_copy(project, tmp_path):
     _doc(project)
     dest = project.backup(tmp_path / "copy.qc")

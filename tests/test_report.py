@@ -22,6 +22,9 @@ from qualcode.report import achieved_sample, build_report, load_template, report
 from qualcode.survey import import_survey
 from test_report_project import DOCUMENTS, build_project, write_toc
 
+# The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
+pytestmark = pytest.mark.backends
+
 NAMES = [attrs["participant"] for *_, attrs in DOCUMENTS]
 CODEBOOK = Codebook(id="test", name="Test framework", version="1.2", codes=[
     Code(id="family", name="Whole-family working", definition="Work with the family as a whole.",
@@ -198,8 +201,8 @@ def test_html_is_the_same_report(full):
     assert snippet.startswith("<style>") and "<html" not in snippet
 
 
-def test_missing_inputs_leave_sections_out_with_a_note(tmp_path):
-    built = build_project(tmp_path / "p.qc")
+def test_missing_inputs_leave_sections_out_with_a_note(tmp_path, project_location):
+    built = build_project(project_location)
     report = build_report(built.project, coders=["alex"])
     titles = [s.title for s in report.sections]
     assert "Evidence against the theory of change" not in titles and "Survey results" not in titles

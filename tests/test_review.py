@@ -12,16 +12,19 @@ from qualcode.errors import InputError, NotFoundError
 from qualcode.project import NewCoding
 from test_learn_corpus import build
 
+# The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
+pytestmark = pytest.mark.backends
+
 OLD = "2000-01-01T00:00:00+00:00"
 
 
 @pytest.fixture
-def lab(tmp_path):
+def lab(tmp_path, project_location):
     """Two coded interviews plus suggestions from two methods with known confidences.
 
     rule: supervision 0.95, 0.90, 0.40 and family 0.85, 0.30; learned: workload 0.70, 0.55.
     """
-    lab = build(tmp_path, n_docs=2)
+    lab = build(tmp_path, n_docs=2, location=project_location)
     doc = lab.documents["W2_SW99"]
     spec = [("supervision", "rule", "rules", 0.95), ("supervision", "rule", "rules", 0.90),
             ("supervision", "rule", "rules", 0.40), ("family", "rule", "rules", 0.85),

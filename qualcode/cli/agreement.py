@@ -21,6 +21,7 @@ disagreements = Lazy("qualcode.agreement", "disagreements")
 settle = Lazy("qualcode.agreement", "settle")
 MIN_CODED = 5  # qualcode.agreement.MIN_CODED, written out so --help need not import it (tested)
 from .app import app
+from .location import ProjectArgument
 from .output import ColumnsOption, JsonOption, LimitOption, emit
 
 LIST_OPTIONS = {"--coders": "coders", "--codes": "codes", "--code": "codes", "--documents": "documents"}
@@ -68,7 +69,7 @@ def _coders(lists: dict[str, list[str]]) -> list[str]:
 @app.command("agreement", context_settings=_EXTRA, epilog=_LISTS_HELP)
 def agreement_command(
     ctx: typer.Context,
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     unit: str = typer.Option("character", "--unit", help="character | segment | document"),
     segment: str = typer.Option("sentence", "--segment", help="With --unit segment: sentence | paragraph | turn"),
     min_coded: int = typer.Option(MIN_CODED, "--min-coded", help="Fewer coded units than this: flagged, no figures."),
@@ -99,7 +100,7 @@ def agreement_command(
 @app.command("disagreements", context_settings=_EXTRA, epilog=_LISTS_HELP)
 def disagreements_command(
     ctx: typer.Context,
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     unit: str = typer.Option("character", "--unit", help="character | segment | document"),
     segment: str = typer.Option("sentence", "--segment", help="With --unit segment: sentence | paragraph | turn"),
     limit: int = LimitOption,
@@ -119,7 +120,7 @@ def disagreements_command(
 
 @app.command("settle")
 def settle_command(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     document: str = typer.Argument(..., help="Document name or id."),
     start: int = typer.Argument(..., help="Start offset (as listed by `qualcode disagreements`)."),
     end: int = typer.Argument(..., help="End offset (exclusive)."),

@@ -7,12 +7,13 @@ from pathlib import Path
 import typer
 
 from .app import app
+from .location import ProjectArgument
 from .output import JsonOption, emit
 
 
 @app.command("autocode")
 def autocode_cmd(
-    project: Path = typer.Argument(..., help="The project file (.qc)."),
+    project: str = ProjectArgument(),
     codebook: list[Path] = typer.Option(..., "--codebook", help="A codebook YAML file; repeat for several. "
                                         "Loaded into the project first if it is not there yet."),
     model: str = typer.Option(None, "--model", help="An installed spaCy pipeline (e.g. en_core_web_sm) or a folder a "

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..codebook import Codebook
 from ..errors import ValidationProblems
 from .app import app
+from .location import ProjectArgument
 from .output import JsonOption, emit
 
 codebook_app = typer.Typer(help="Validate, load and convert codebooks.", no_args_is_help=True)
@@ -52,7 +53,7 @@ def validate_cmd(
 
 @codebook_app.command("load")
 def load_cmd(
-    project: Path = typer.Argument(..., help="The project file (.qc)."),
+    project: str = ProjectArgument(),
     file: Path = typer.Argument(..., help="The codebook YAML file."),
     as_json: bool = JsonOption,
 ) -> None:

@@ -16,6 +16,7 @@ learn = Lazy("qualcode.learn")
 review = Lazy("qualcode.review")
 from ..errors import InputError
 from .app import app
+from .location import ProjectArgument
 from .output import ColumnsOption, JsonOption, LimitOption, emit
 
 codings_app = typer.Typer(help="Import and export codings as CSV.", no_args_is_help=True)
@@ -26,7 +27,7 @@ UnitOption = typer.Option("sentence", "--unit", help="Segments to learn from and
 
 @codings_app.command("import")
 def codings_import(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     file: Path = typer.Argument(..., help="CSV: document,start,end,code,coder[,status][,confidence][,memo]."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -38,7 +39,7 @@ def codings_import(
 
 @codings_app.command("export")
 def codings_export(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     out: Path = typer.Argument(..., help="The CSV file to write."),
     status: Optional[str] = typer.Option(None, "--status", help="Only codings with this status: suggested, accepted or rejected."),
     coder: Optional[str] = typer.Option(None, "--coder", help="Only this coder's codings."),
@@ -54,7 +55,7 @@ def codings_export(
 
 @app.command("learn")
 def learn_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by document)."),
     unit: str = UnitOption,
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
@@ -71,7 +72,7 @@ def learn_cmd(
 
 @app.command("suggest")
 def suggest_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     min_confidence: Optional[float] = typer.Option(None, "--min-confidence", help="Write suggestions at or above this calibrated confidence (default: each code's threshold from `learn`)."),
     unit: str = UnitOption,
     folds: int = typer.Option(5, "--folds", help="Folds for the calibration and figures."),
@@ -95,7 +96,7 @@ def suggest_cmd(
 
 @app.command("keywords")
 def keywords_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     code: str = typer.Option(..., "--code", help="The code whose accepted segments to mine."),
     top: int = typer.Option(20, "--top", help="How many terms."),
     unit: str = UnitOption,
@@ -122,7 +123,7 @@ def _ids(value: str | None) -> list[int] | None:
 
 @app.command("review")
 def review_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     action: str = typer.Argument(..., help="accept | reject | recode | undo | methods | queue"),
     code: Optional[str] = typer.Option(None, "--code", help="Only suggestions of this code."),
     method: Optional[str] = typer.Option(None, "--method", help="Only suggestions made by this method (rule, learned …)."),

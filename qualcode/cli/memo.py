@@ -11,6 +11,7 @@ from .lazy import Lazy, Project
 
 memos = Lazy("qualcode.memos")
 from .app import app
+from .location import ProjectArgument
 from .output import JsonOption, emit
 
 memo_app = typer.Typer(help="Write, list and export memos on the project, documents, cases, codes and codings.",
@@ -36,7 +37,7 @@ def _table(frame):
 
 @memo_app.command("add")
 def memo_add(
-    project: Path = typer.Argument(..., help="The project file or database URL."),
+    project: str = ProjectArgument(),
     text: str = typer.Option(..., "--text", help="The memo's text."),
     document: Optional[str] = DocumentOption,
     case: Optional[str] = CaseOption,
@@ -58,7 +59,7 @@ def memo_add(
 
 @memo_app.command("list")
 def memo_list(
-    project: Path = typer.Argument(..., help="The project file or database URL."),
+    project: str = ProjectArgument(),
     document: Optional[str] = DocumentOption,
     case: Optional[str] = CaseOption,
     code: Optional[str] = CodeOption,
@@ -77,7 +78,7 @@ def memo_list(
 
 @memo_app.command("edit")
 def memo_edit(
-    project: Path = typer.Argument(..., help="The project file or database URL."),
+    project: str = ProjectArgument(),
     memo_id: int = typer.Argument(..., help="The memo's id (from `qualcode memo list`)."),
     text: str = typer.Option(..., "--text", help="The memo's new text."),
     as_json: bool = JsonOption,
@@ -90,7 +91,7 @@ def memo_edit(
 
 @memo_app.command("export")
 def memo_export(
-    project: Path = typer.Argument(..., help="The project file or database URL."),
+    project: str = ProjectArgument(),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this .md, .csv or .json file (default: Markdown on the screen)."),
     document: Optional[str] = DocumentOption,
     case: Optional[str] = CaseOption,

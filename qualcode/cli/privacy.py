@@ -16,6 +16,7 @@ from .lazy import Lazy, Project
 
 ps = Lazy("qualcode.pseudonymise")
 from .app import app
+from .location import ProjectArgument
 from .output import JsonOption, emit
 
 privacy_app = typer.Typer(help="Find personal identifiers, review them, replace them with labels.",
@@ -25,7 +26,7 @@ app.add_typer(privacy_app, name="pseudonymise")
 
 @privacy_app.command("detect")
 def detect_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     names: Path = typer.Option(None, "--names", help="Known names CSV: name,type(parent/child/staff/other),label."),
     key: Path = typer.Option(None, "--key", help="An existing key CSV, so proposed labels continue it."),
     out: Path = typer.Option(None, "--out", help="Write the detections CSV here for review."),
@@ -56,7 +57,7 @@ def detect_cmd(
 
 @privacy_app.command("apply")
 def apply_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     detections: Path = typer.Option(..., "--detections", help="The reviewed detections CSV."),
     key: Path = typer.Option(..., "--key", help="The key CSV (label -> original): created or extended."),
     by: str = typer.Option(None, "--by", help="Who applies it (recorded in the audit trail)."),
@@ -70,7 +71,7 @@ def apply_cmd(
 
 @privacy_app.command("status")
 def status_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     clean: bool = typer.Option(False, "--clean", help="Also empty the write-ahead log and vacuum the file."),
     as_json: bool = JsonOption,
 ) -> None:

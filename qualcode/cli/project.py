@@ -11,11 +11,12 @@ from .lazy import Lazy, Project
 
 import_paths = Lazy("qualcode.corpus", "import_paths")
 from .app import app
+from .location import ProjectArgument
 from .output import ColumnsOption, JsonOption, LimitOption, emit
 
 
 @app.command()
-def init(project: Path = typer.Argument(..., help="The project file to create, e.g. eval.qc"),
+def init(project: str = ProjectArgument("The project to create: a new file such as eval.qc, or an empty PostgreSQL database's URL (postgresql://USER@HOST/DATABASE)."),
          as_json: bool = JsonOption) -> None:
     """Create a new, empty project file."""
     with Project.create(project) as p:
@@ -24,7 +25,7 @@ def init(project: Path = typer.Argument(..., help="The project file to create, e
 
 @app.command("import")
 def import_(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     paths: List[Path] = typer.Argument(..., help="Files or folders to import."),
     attributes: Optional[Path] = typer.Option(None, "--attributes", help="Sidecar CSV: file name -> role, site, wave, case …"),
     source_type: Optional[str] = typer.Option(None, "--source-type", help="staff interview, family interview, case note …"),
@@ -51,7 +52,7 @@ def import_(
 
 
 @app.command()
-def documents(project: Path = typer.Argument(..., help="The project file."),
+def documents(project: str = ProjectArgument(),
               limit: int = LimitOption, columns: Optional[str] = ColumnsOption,
               as_json: bool = JsonOption) -> None:
     """List the project's documents, one row each."""

@@ -16,12 +16,13 @@ build_report = Lazy("qualcode.report", "build_report")
 report_files = Lazy("qualcode.report", "report_files")
 COUNTS = ("segments", "documents", "participants")  # qualcode.matrices.COUNTS (tested)
 from .app import app
+from .location import ProjectArgument
 from .output import JsonOption, emit, working
 
 
 @app.command()
 def matrix(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     rows: str = typer.Option("case", "--rows", help="case, document, or a document attribute (role, wave, site …)."),
     cols: str = typer.Option("code", "--cols", help="What the columns are: code (themes)."),
     level: Optional[int] = typer.Option(1, "--level", help="Code level used as columns (1 = top-level themes); 0 for every code."),
@@ -48,7 +49,7 @@ def matrix(
 
 @app.command()
 def report(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     toc: Optional[Path] = typer.Option(None, "--toc", help="The theory of change (YAML) to judge the evidence against."),
     out: Path = typer.Option(..., "--out", help="The Word report to write, e.g. report.docx."),
     html: Optional[Path] = typer.Option(None, "--html", help="Also write the report as one HTML page."),

@@ -11,11 +11,12 @@ from .lazy import Lazy, Project
 
 check_project = Lazy("qualcode.integrity", "check")
 from .app import app
+from .location import ProjectArgument
 from .output import JsonOption, emit
 
 
 @app.command()
-def backup(project: Path = typer.Argument(..., help="The project file."),
+def backup(project: str = ProjectArgument(),
            dest: Path = typer.Argument(..., help="Where to write the copy."),
            as_json: bool = JsonOption) -> None:
     """Make a consistent copy of a project, even while it is open elsewhere."""
@@ -27,7 +28,7 @@ def backup(project: Path = typer.Argument(..., help="The project file."),
 
 
 @app.command()
-def check(project: Path = typer.Argument(..., help="The project file."),
+def check(project: str = ProjectArgument(),
           as_json: bool = JsonOption) -> None:
     """Verify integrity: the database, every coding's span and code. Exit 1 on problems."""
     with Project.open(project) as p:

@@ -15,6 +15,7 @@ import typer
 from ..errors import ValidationProblems
 from .lazy import Project
 from .app import app
+from .location import ProjectArgument
 from .output import ColumnsOption, JsonOption, LimitOption, emit
 
 toc_app = typer.Typer(help="Theory of change: validate it, draw it.", no_args_is_help=True)
@@ -55,7 +56,7 @@ def toc_validate(
 
 @toc_app.command("figure")
 def toc_figure_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     toc: Path = typer.Option(..., "--toc", help="The theory-of-change YAML file."),
     out: Path = typer.Option(..., "--out", help="Where to write the figure (.png or .svg)."),
     as_json: bool = JsonOption,
@@ -74,7 +75,7 @@ def toc_figure_cmd(
 
 @app.command("evidence")
 def evidence_cmd(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     toc: Path = typer.Option(..., "--toc", help="The theory-of-change YAML file."),
     status: List[str] = typer.Option(["accepted"], "--status", help="Coding statuses that count (repeatable)."),
     limit: int = LimitOption,
@@ -119,7 +120,7 @@ def evidence_cmd(
 
 @indicators_app.command("import")
 def indicators_import(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     file: Path = typer.Argument(..., help="CSV or XLSX with columns indicator, period, value[, unit]."),
     toc: Optional[Path] = typer.Option(None, "--toc", help="Report indicators this ToC does not define."),
     as_json: bool = JsonOption,
@@ -138,7 +139,7 @@ def indicators_import(
 
 @indicators_app.command("status")
 def indicators_status(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     toc: Path = typer.Option(..., "--toc", help="The theory-of-change YAML file."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -153,7 +154,7 @@ def indicators_status(
 
 @survey_app.command("import")
 def survey_import(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     file: Path = typer.Argument(..., help="Responses CSV: one row per respondent, a wave column, item columns."),
     items: Path = typer.Option(..., "--items", help="Items CSV: item, question, outcome."),
     name: Optional[str] = typer.Option(None, "--name", help="Survey name (default: the file name)."),
@@ -172,7 +173,7 @@ def survey_import(
 
 @survey_app.command("table")
 def survey_table(
-    project: Path = typer.Argument(..., help="The project file."),
+    project: str = ProjectArgument(),
     item: Optional[str] = typer.Option(None, "--item", help="One item only."),
     pooled: bool = typer.Option(False, "--pooled", help="All waves together instead of by wave."),
     limit: int = LimitOption,
