@@ -130,3 +130,25 @@ def test_without_the_driver_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)
     with pytest.raises(ProjectError, match=r"pip install 'qualcode\[postgres\]'"):
         Project.open("postgresql://alex@db.example.org/evaluation")
+
+
+def test_every_verb_reads_project_through_the_one_helper():
+    """A verb whose PROJECT were a file path would fold postgresql:// into postgresql:/."""
+    import inspect
+
+    from qualcode.cli import app
+    from qualcode.cli.location import project_location
+
+    def callbacks(typer_app, prefix=""):
+        for command in typer_app.registered_commands:
+            yield prefix + (command.name or command.callback.__name__), command.callback
+        for group in typer_app.registered_groups:
+            yield from callbacks(group.typer_instance, prefix + group.name + " ")
+
+    verbs = dict(callbacks(app))
+    with_project = {name: inspect.signature(cb).parameters["project"].default
+                    for name, cb in verbs.items() if "project" in inspect.signature(cb).parameters}
+    assert {"init", "import", "autocode", "review", "report", "agreement", "export", "memo add"} <= set(with_project)
+    assert len(with_project) >= 30
+    wrong = [name for name, info in with_project.items() if getattr(info, "parser", None) is not project_location]
+    assert wrong == []

@@ -12,12 +12,13 @@ import typer
 
 from .lazy import Project
 from .app import app
+from .location import ProjectArgument
 from .output import JsonOption, emit
 
 
 @app.command("export")
 def export_cmd(
-    project: Path = typer.Argument(..., help="The project file (or database URL)."),
+    project: str = ProjectArgument(),
     out: Path = typer.Argument(..., help="The REFI-QDA project to write, e.g. eval.qdpx."),
     status: List[str] = typer.Option(["accepted"], "--status", help="Coding statuses to export (repeatable)."),
     as_json: bool = JsonOption,
