@@ -90,7 +90,9 @@ NOT_SPEAKERS = frozenset(
     interviewers speakers respondents""".split()
 )
 
+PARTICIPANT = "Participant"  # who speaks in the unlabelled lines of a think-aloud session
 _TRAILING_NUMBER = re.compile(r"[\s._-]*\d+$")
+_ROLE_NUMBER = re.compile(r"^([^\W\d_]+)[\s._-]*(\d+)$")
 _SPACES = re.compile(r"\s+")
 
 
@@ -115,12 +117,12 @@ def detect_turns(text: str, interviewer_names: Iterable[str] = ()) -> list[Turn]
     [('Sam', 5.0, True), ('Ali', 9.0, False), ('Sam', 12.0, True)]
     """
     candidates = [c for c in _candidates(text) if _role(c.key) != "stop"]
-    accepted = _accepted(candidates)
-    if not accepted:
-        return []
     if isinstance(interviewer_names, str):
         interviewer_names = [interviewer_names]
     interviewers = {_key(name) for name in interviewer_names}
+    accepted = _accepted(candidates)
+    if not accepted:
+        return _moderator_only(text, candidates, interviewers)
     spelling: dict[str, str] = {}
     turns: list[Turn] = []
     for i, cand in enumerate(accepted):
@@ -131,6 +133,42 @@ def detect_turns(text: str, interviewer_names: Iterable[str] = ()) -> list[Turn]
         speaker = spelling.setdefault(cand.key, cand.label)
         is_interviewer = _role(cand.key) == "interviewer" or cand.key in interviewers
         turns.append(Turn(start, end, speaker, is_interviewer, cand.seconds))
+    return turns
+
+
+def _moderator_only(text: str, candidates: list[_Candidate], interviewers: set[str]) -> list[Turn]:
+    r"""Think-aloud sessions label only the moderator: the lines between are the participant's.
+
+    Applies when one interviewer label (a role word such as ``MODERATOR`` or a name
+    given as the interviewer) recurs and no other label does. The moderator's turn is
+    the rest of the label's line; everything up to the next moderator line is one
+    participant turn. Text before the first moderator line is the header.
+
+    >>> text = "Session 4\nMODERATOR: Please find the form.\nOkay, so I click here.\nHmm.\nMODERATOR: What now?\nI'd go back."
+    >>> [(t.speaker, text[t.start:t.end]) for t in detect_turns(text)]
+    [('MODERATOR', 'Please find the form.'), ('Participant', 'Okay, so I click here.\nHmm.'), ('MODERATOR', 'What now?'), ('Participant', "I'd go back.")]
+    """
+    counts: dict[str, int] = {}
+    for cand in candidates:
+        counts[cand.key] = counts.get(cand.key, 0) + 1
+    recurring = [key for key, n in counts.items() if n >= 2]
+    if len(recurring) != 1:
+        return []
+    key = recurring[0]
+    if not (_role(key) == "interviewer" or key in interviewers):
+        return []
+    moderator = [c for c in candidates if c.key == key]
+    turns: list[Turn] = []
+    for i, cand in enumerate(moderator):
+        line_end = text.find("\n", cand.text_start)
+        line_end = len(text) if line_end < 0 else line_end
+        start, end = _trim(text, cand.text_start, line_end)
+        if start < end:
+            turns.append(Turn(start, end, moderator[0].label, True, cand.seconds))
+        limit = moderator[i + 1].line_start if i + 1 < len(moderator) else len(text)
+        start, end = _trim(text, line_end, limit)
+        if start < end:
+            turns.append(Turn(start, end, PARTICIPANT, False))
     return turns
 
 
@@ -198,7 +236,8 @@ def _accepted(candidates: list[_Candidate]) -> list[_Candidate]:
     if recurring:
         first = min(c.line_start for c in candidates if c.key in recurring)
         kept = [c for c in candidates
-                if c.key in recurring or (c.strong and c.line_start > first)]
+                if c.key in recurring or ((c.strong or _role(c.key) in ("interviewer", "respondent"))
+                                          and c.line_start > first)]
     else:
         roles = {_role(key) for key in counts}
         paired = "interviewer" in roles and "respondent" in roles
@@ -210,7 +249,17 @@ def _accepted(candidates: list[_Candidate]) -> list[_Candidate]:
 
 
 def _key(label: str) -> str:
-    return _SPACES.sub(" ", label).strip().rstrip(".").casefold()
+    """The identity of a label: case and spacing ignored, and a role word's number
+    written one way (``Interviewer 1``, ``Interviewer1``, ``interviewer-1`` are one).
+
+    >>> _key("Interviewer 1") == _key("Interviewer1") == _key("INTERVIEWER-1")
+    True
+    """
+    key = _SPACES.sub(" ", label).strip().rstrip(".").casefold()
+    numbered = _ROLE_NUMBER.match(key)
+    if numbered and _role(numbered.group(1)) in ("interviewer", "respondent"):
+        return f"{numbered.group(1)} {int(numbered.group(2))}"
+    return key
 
 
 def _role(key: str) -> str | None:

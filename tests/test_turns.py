@@ -232,3 +232,63 @@ def test_turns_are_in_range_sorted_and_disjoint(text):
 def test_turns_and_importers_import_in_either_order(first, second):
     code = f"import {first}, {second}; from qualcode.importers import parser_for"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- numbered and one-off role labels, think-aloud sessions, named interviewers ----------
+
+def test_one_off_numbered_interviewer_label_is_a_turn():
+    text = ("Interviewer: How long have you been a key worker?\n"
+            "Respondent: Since the pilot started, so three years.\n"
+            "Interviewer: What changed in that time?\n"
+            "Respondent: Caseloads came down and we got group supervision.\n"
+            "Interviewer 2 : Sorry, can I ask who chairs the supervision?\n"
+            "Respondent: The consultant social worker, every fortnight.\n")
+    turns = detect_turns(text)
+    said = [(t.speaker, t.is_interviewer, text[t.start:t.end]) for t in turns]
+    assert said[4] == ("Interviewer 2", True, "Sorry, can I ask who chairs the supervision?")
+    assert "Sorry" not in text[turns[3].start:turns[3].end]  # no longer inside the answer
+    assert len(turns) == 6
+
+
+def test_numbered_role_written_two_ways_is_one_speaker():
+    text = ("Interviewer1: What does a typical week look like?\n"
+            "Participant: Two home visits a day, then the write-ups.\n"
+            "Interviewer 1: And the TAF meetings?\n"
+            "Participant: Those are on Thursdays.\n")
+    turns = detect_turns(text)
+    assert [t.speaker for t in turns] == ["Interviewer1", "Participant", "Interviewer1", "Participant"]
+    assert [t.is_interviewer for t in turns] == [True, False, True, False]
+
+
+THINK_ALOUD = """Think-aloud session 7, case-recording prototype
+Date: 14 March
+
+MODERATOR: Please start by opening the family's plan.
+Okay. So I'd go to the case list first, I think.
+It's asking me for the case number, which I don't have in my head.
+MODERATOR: What would you normally do?
+I'd ring the admin team, honestly.
+MODERATOR: Thank you. Now try adding a safety goal.
+Right, there's a button here... no, that's the danger statement.
+"""
+
+
+def test_think_aloud_with_only_the_moderator_labelled():
+    turns = detect_turns(THINK_ALOUD)
+    said = [(t.speaker, t.is_interviewer, THINK_ALOUD[t.start:t.end]) for t in turns]
+    assert said == [
+        ("MODERATOR", True, "Please start by opening the family's plan."),
+        ("Participant", False, "Okay. So I'd go to the case list first, I think.\n"
+                               "It's asking me for the case number, which I don't have in my head."),
+        ("MODERATOR", True, "What would you normally do?"),
+        ("Participant", False, "I'd ring the admin team, honestly."),
+        ("MODERATOR", True, "Thank you. Now try adding a safety goal."),
+        ("Participant", False, "Right, there's a button here... no, that's the danger statement."),
+    ]
+
+
+def test_prose_with_one_recurring_name_is_not_a_think_aloud():
+    text = "Jo: visited on Monday.\nThe family were in.\nJo: visited on Friday.\nNobody answered."
+    assert detect_turns(text) == []
+    named = detect_turns(text, ["Jo"])  # unless the user says Jo asked the questions
+    assert [t.speaker for t in named] == ["Jo", "Participant", "Jo", "Participant"]
