@@ -53,45 +53,69 @@ def codings_export(
     emit({"file": str(out), "codings": len(frame)}, as_json)
 
 
+UnitFollowsOption = typer.Option(None, "--unit", help="What to learn and score: sentence, paragraph, turn or document (default: follow the coding: whole-document codings learn documents, others sentences).")
+
+
 @app.command("learn")
 def learn_cmd(
     project: str = ProjectArgument(),
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds (grouped by document)."),
-    unit: str = UnitOption,
+    unit: Optional[str] = UnitFollowsOption,
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Judge every code at this calibrated confidence (default: each code's own, chosen on inner folds)."),
+    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Write every out-of-fold decision and score to this CSV file."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Train on accepted codings; show per code its base rate, average precision and ROC
-    AUC, the confidence threshold chosen for it, and cross-validated precision, recall
-    and F1 at that threshold with the counts."""
+    """Train on accepted codings; show per code its base rate, precision, recall, F1,
+    average precision and ROC AUC on documents held out, Cohen's kappa between the
+    machine and each person who coded, beside the kappa between the people, and the
+    macro means; codes too poor to suggest from are marked refused, with the reason."""
+    if predictions is not None and predictions.suffix.lower() != ".csv":
+        raise InputError(str(predictions), "the predictions file is not a .csv", "name a file ending in .csv")
     with Project.open(project) as p:
-        frame = learn.cross_validate(p, folds=folds, unit=unit, min_examples=min_examples, threshold=threshold)
-    emit(frame, as_json, title=None if as_json else f"Cross-validated by document ({unit}s):")
+        report = learn.assess(p, folds=folds, unit=unit, min_examples=min_examples, threshold=threshold)
+    if predictions is not None:
+        report.predictions.to_csv(predictions, index=False)
+    if as_json:
+        emit({**report.to_dict(), "predictions_file": str(predictions) if predictions else None}, True)
+        return
+    typer.echo(report.unit_note)
+    emit(report.summary(), False, title=(f"Cross-validated by document ({report.unit}s held out with their document); "
+                                         f"Cohen's κ on the same {report.unit}s; --json for the counts:"))
+    if predictions is not None:
+        typer.echo(f"wrote {len(report.predictions):,} out-of-fold decisions to {predictions}")
 
 
 @app.command("suggest")
 def suggest_cmd(
     project: str = ProjectArgument(),
     min_confidence: Optional[float] = typer.Option(None, "--min-confidence", help="Write suggestions at or above this calibrated confidence (default: each code's threshold from `learn`)."),
-    unit: str = UnitOption,
+    unit: Optional[str] = UnitFollowsOption,
     folds: int = typer.Option(5, "--folds", help="Folds for the calibration and figures."),
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
+    code: Optional[list[str]] = typer.Option(None, "--code", help="Only this code (repeatable); a code named here is suggested even when its figures are poor."),
+    max_per_code: int = typer.Option(learn.MAX_PER_CODE, "--max-per-code", help="Write at most this many suggestions per code, the most confident."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Suggest codes for uncoded segments from the accepted coding (method 'learned')."""
+    """Suggest codes for uncoded segments from the accepted coding (method 'learned'),
+    at most --max-per-code per code; codes whose cross-validated figures are poor are
+    refused with the reason unless named with --code."""
     with Project.open(project) as p:
-        result = learn.suggest(p, unit=unit, min_confidence=min_confidence, folds=folds, min_examples=min_examples)
+        result = learn.suggest(p, unit=unit, min_confidence=min_confidence, folds=folds, min_examples=min_examples,
+                               codes=code or None, max_per_code=max_per_code)
     if as_json:
         emit(result.to_dict(), True)
         return
+    typer.echo(result.unit_note)
     emit({"written": result.written, "already coded (skipped)": result.already_coded,
-          "below confidence": result.below_confidence, "training segments": result.training_segments},
-         False)
-    for code, n in result.by_code.items():
-        typer.echo(f"  {code}: {n}")
-    for code, reason in result.refused.items():
-        typer.echo(f"refused {code}: {reason}")
+          "below confidence": result.below_confidence, "training segments": result.training_segments,
+          "cap per code": result.max_per_code}, False)
+    for key, n in result.by_code.items():
+        left = result.capped.get(key)
+        typer.echo(f"  {key}: {n}" + (f" (capped: {left} more reached the threshold; raise --max-per-code "
+                                       "to see them)" if left else ""))
+    for key, reason in result.refused.items():
+        typer.echo(f"refused {key}: {reason}")
 
 
 @app.command("keywords")

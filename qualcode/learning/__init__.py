@@ -45,10 +45,11 @@ from .evaluate import COLUMNS, Decision, cross_validate
 from .keywords import discover_keywords
 from .model import (ALL_CODED, CALIBRATION, HELD_OUT, METHOD, MODEL, THRESHOLD_RULE, Features, Platt,
                     best_f1_threshold)
-from .pool import Pool, build_pool, codebook_keywords, keyword_hits, neighbour_terms, segment_terms
-from .suggest import SuggestResult, review_queue, suggest
+from .report import LearnReport, assess, out_of_fold
+from .pool import LEARNING_UNITS, Pool, choose_unit, build_pool, codebook_keywords, keyword_hits, neighbour_terms, segment_terms
+from .suggest import MAX_PER_CODE, SuggestResult, review_queue, suggest
 
-__all__ = ["ALL_CODED", "CALIBRATION", "COLUMNS", "Decision", "Features", "HELD_OUT", "METHOD", "MODEL", "Platt",
+__all__ = ["MAX_PER_CODE", "LEARNING_UNITS", "LearnReport", "assess", "choose_unit", "out_of_fold", "ALL_CODED", "CALIBRATION", "COLUMNS", "Decision", "Features", "HELD_OUT", "METHOD", "MODEL", "Platt",
            "Pool", "SuggestResult", "THRESHOLD_RULE", "best_f1_threshold", "build_pool", "codebook_keywords",
            "cross_validate", "discover_keywords", "keyword_hits", "neighbour_terms", "review_queue",
            "segment_terms", "suggest"]

@@ -58,6 +58,7 @@ class _Folds:
     folds: int
     scores: dict[str, np.ndarray]
     nested: dict[str, np.ndarray]
+    fold: np.ndarray  # which outer fold held each trainable segment out (1-based)
 
 
 def _inner_thresholds(x: "sparse.csr_matrix", labels: dict[str, np.ndarray], groups: np.ndarray,
@@ -91,7 +92,9 @@ def _out_of_fold(pool: Pool, codes: list[str], folds: int, nested: bool = True) 
     labels = {code: pool.positive[code][rows] for code in codes}
     scores = {code: np.full(len(rows), np.nan) for code in codes}
     predicted = {code: np.zeros(len(rows), dtype=bool) for code in codes}
-    for train, test in GroupKFold(n_splits=folds).split(rows, groups=groups):
+    fold_of = np.zeros(len(rows), dtype=int)
+    for number, (train, test) in enumerate(GroupKFold(n_splits=folds).split(rows, groups=groups), start=1):
+        fold_of[test] = number
         features = Features.fit(pool, rows[train])
         x_train, x_test = features.transform(pool, rows[train]), features.transform(pool, rows[test])
         train_labels = {c: labels[c][train] for c in codes}
@@ -102,7 +105,7 @@ def _out_of_fold(pool: Pool, codes: list[str], folds: int, nested: bool = True) 
             cut = thresholds.get(code)
             if cut is not None:
                 predicted[code][test] = ~np.isnan(fold[code]) & (np.nan_to_num(fold[code], nan=-np.inf) >= cut)
-    return _Folds(folds, scores, predicted)
+    return _Folds(folds, scores, predicted, fold_of)
 
 
 def _figures(y: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
@@ -126,6 +129,31 @@ def _ranking(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     return {"ap": float(average_precision_score(y, filled)), "auc": float(roc_auc_score(y, filled))}
 
 
+# Quality a code must show on unseen documents before its suggestions are written
+# (unless the researcher asks for the code by name): ranking clearly better than chance,
+# and average precision clearly above what guessing at the base rate scores.
+MIN_AUC = 0.6
+MIN_AP_GAIN = 0.1  # (AP - base rate) / (1 - base rate): the share of the way from guessing to perfect
+
+
+def quality_refusal(ap: float, auc: float, base_rate: float) -> str | None:
+    """Why cross-validated figures are too poor to suggest from, or None.
+
+    >>> quality_refusal(ap=0.04, auc=0.45, base_rate=0.03)
+    'cross-validated AUC 0.45 is under 0.6 (0.5 is chance): its suggestions would be guesses'
+    >>> quality_refusal(ap=0.08, auc=0.7, base_rate=0.03)
+    'average precision 0.080 is not clearly above the base rate 0.030 (needs 0.127)'
+    >>> quality_refusal(ap=0.5, auc=0.9, base_rate=0.03) is None
+    True
+    """
+    if not auc >= MIN_AUC:
+        return f"cross-validated AUC {auc:.2f} is under {MIN_AUC} (0.5 is chance): its suggestions would be guesses"
+    needed = base_rate + MIN_AP_GAIN * (1 - base_rate)
+    if not ap >= needed:
+        return f"average precision {ap:.3f} is not clearly above the base rate {base_rate:.3f} (needs {needed:.3f})"
+    return None
+
+
 @dataclass
 class Decision:
     """How a code's suggestions are made: calibration and the confidence to reach."""
@@ -135,6 +163,10 @@ class Decision:
     # Out-of-fold decision scores of the trainable segments (in pool order): for a coded
     # document's segments, the score of the model that did not see the document.
     held_out: np.ndarray | None = None
+    # Why the code's figures are too poor to suggest from (None: good enough).
+    poor: str | None = None
+    predicted: np.ndarray | None = None  # the out-of-fold decisions (nested thresholds)
+    fold: np.ndarray | None = None
 
 
 COLUMNS = ["code", "n_positive", "n_negative", "base_rate", "documents", "folds", "ap", "auc", "threshold",
@@ -143,10 +175,13 @@ COLUMNS = ["code", "n_positive", "n_negative", "base_rate", "documents", "folds"
 
 def _evaluate(pool: Pool, folds: int, min_examples: int, threshold: float | None
               ) -> tuple[pd.DataFrame, dict[str, Decision]]:
-    """Per-code cross-validated figures and how each usable code's suggestions are made.
+    """Per-code cross-validated figures and how each learnable code's suggestions are made.
 
     ``threshold=None`` chooses each code's threshold (max F1 on out-of-fold scores) and
     reports the nested figures; a number fixes the calibrated threshold for every code.
+    Codes too thin to learn are refused with no figures; codes learned but too poor
+    (``quality_refusal``) are refused with their figures, and keep a ``Decision`` so a
+    researcher who names them can still have their suggestions.
     """
     codes = list(pool.positive)
     refused = {code: _refusal(pool, code, min_examples) for code in codes}
@@ -174,8 +209,12 @@ def _evaluate(pool: Pool, folds: int, min_examples: int, threshold: float | None
                     cut = threshold
                     predicted = np.zeros(len(y), dtype=bool)
                     predicted[seen] = platt(scores[seen]) >= threshold
-                decisions[code] = Decision(platt, cut, scores)
-                row.update(_ranking(y, scores), threshold=cut, **_figures(y, predicted))
+                ranking = _ranking(y, scores)
+                poor = quality_refusal(ranking["ap"], ranking["auc"], float(y.mean()))
+                decisions[code] = Decision(platt, cut, scores, poor, predicted, oof.fold)
+                row.update(ranking, threshold=cut, **_figures(y, predicted))
+                if poor:
+                    row.update(refused=True, reason=poor)
         rows.append(row)
     frame = pd.DataFrame(rows).reindex(columns=COLUMNS)
     for column in ("base_rate", "ap", "auc", "threshold", "precision", "recall", "f1"):
@@ -199,7 +238,7 @@ def _check_confidence(project: Project, value: float | None, option: str) -> Non
                          "give a confidence between 0 and 1, e.g. 0.6")
 
 
-def cross_validate(project: Project, folds: int = 5, unit: str = "sentence", min_examples: int = 8,
+def cross_validate(project: Project, folds: int = 5, unit: str | None = "sentence", min_examples: int = 8,
                    threshold: float | None = None, nlp: "Language | None" = None) -> pd.DataFrame:
     """Cross-validated quality per code, with the counts behind it.
 
@@ -214,7 +253,11 @@ def cross_validate(project: Project, folds: int = 5, unit: str = "sentence", min
     outer training part, inner folds choose the threshold that the outer test fold is
     then judged at, so they estimate how the rule does on new documents. A number
     fixes the threshold for every code instead (the rule ``suggest(min_confidence=…)``
-    applies). Refused codes carry ``refused=True`` and a ``reason``, and no figures.
+    applies). Refused codes carry ``refused=True`` and a ``reason``: codes too thin to
+    learn have no figures; codes whose figures are too poor to suggest from
+    (``quality_refusal``: AUC under 0.6, or average precision not clearly above the
+    base rate) keep them. ``unit=None`` follows the training data (``choose_unit``).
+    ``assess`` gives the same figures beside each person's own coding.
 
     >>> cross_validate(project, folds=5)   # doctest: +SKIP
           code  n_positive  n_negative  base_rate ... ap   auc  threshold  tp  fp  fn ...  f1  refused reason

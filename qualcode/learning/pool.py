@@ -23,6 +23,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
 
 CONTEXT = 2  # segments either side whose lemmas describe a segment's surroundings
+# Learning units: the segment kinds, plus whole documents (survey answers, case notes
+# coded as a whole).
+LEARNING_UNITS = (*UNITS, "document")
+WHOLE = 0.9  # a coding covering this share of its document's text codes the whole document
+MOSTLY = 0.8  # when this share of the accepted codings are whole-document, learn documents
 
 @dataclass
 class Pool:
@@ -48,6 +53,10 @@ class Pool:
     context: list[str] = field(default_factory=list)
     keyword_hits: np.ndarray | None = None
     keyword_codes: list[str] = field(default_factory=list)
+    # The accepted codings the labels come from (document_id, start, end, code, coder,
+    # coder_kind), so figures can be set beside each person's own coding.
+    accepted: pd.DataFrame | None = None
+    unit_note: str = ""
 
     @property
     def n_documents(self) -> int:
@@ -80,19 +89,93 @@ def neighbour_terms(terms: list[str], document: np.ndarray, reach: int = CONTEXT
 
 
 def _codings(conn: sa.Connection) -> pd.DataFrame:
-    k, cd = store.codings, store.codes
+    k, cd, co = store.codings, store.codes, store.coders
     rows = conn.execute(
-        sa.select(k.c.document_id, k.c.start, k.c.end, k.c.status, cd.c.key)
-        .select_from(k.join(cd, k.c.code_id == cd.c.id)).where(cd.c.status == "active")
+        sa.select(k.c.document_id, k.c.start, k.c.end, k.c.status, cd.c.key, co.c.name, co.c.kind)
+        .select_from(k.join(cd, k.c.code_id == cd.c.id).join(co, k.c.coder_id == co.c.id))
+        .where(cd.c.status == "active")
     )
-    return pd.DataFrame(rows.fetchall(), columns=["document_id", "start", "end", "status", "code"])
+    return pd.DataFrame(rows.fetchall(), columns=["document_id", "start", "end", "status", "code", "coder",
+                                                  "coder_kind"])
 
 
-def build_pool(project: Project, unit: str = "sentence", nlp: "Language | None" = None) -> Pool:
-    """Segment every current document once and label the segments from the store."""
-    if unit not in UNITS:
-        raise InputError(project.location, f"unit {unit!r} is not one of {', '.join(UNITS)}",
-                         "use --unit sentence, paragraph or turn")
+@dataclass
+class UnitChoice:
+    """The unit to learn at, and a sentence saying why (or what does not fit)."""
+
+    unit: str
+    note: str
+    whole_document_codings: int
+    accepted_codings: int
+
+
+def choose_unit(project: Project, unit: str | None = None) -> UnitChoice:
+    """The unit of learning follows the training data: when most accepted codings cover
+    their whole document (survey answers, case notes coded as a whole), documents are
+    learned and scored; otherwise sentences. A unit the user names is kept, and a note
+    says when it does not fit the codings (whole-document codings learned at sentence
+    unit make every sentence of a coded answer a positive, which teaches nothing).
+
+    >>> choose_unit(project).unit            # doctest: +SKIP
+    'document'
+    """
+    if unit is not None and unit not in LEARNING_UNITS:
+        raise InputError(project.location, f"unit {unit!r} is not one of {', '.join(LEARNING_UNITS)}",
+                         "use --unit sentence, paragraph, turn or document (or leave it out to follow the codings)")
+    k, d = store.codings, store.documents
+    with project.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(k.c.start, k.c.end, sa.func.length(d.c.text))
+            .select_from(k.join(d, k.c.document_id == d.c.id)).where(k.c.status == "accepted")
+        ).all()
+    total = len(rows)
+    whole = sum(1 for start, end, length in rows if length and (end - start) >= WHOLE * length)
+    share = whole / total if total else 0.0
+    fits = "document" if total and share >= MOSTLY else "sentence"
+    described = (f"{whole} of {total} accepted codings ({share:.0%}) cover their whole document"
+                 if total else "no accepted codings yet")
+    if unit is None:
+        why = "so documents are learned and scored" if fits == "document" else "so sentences are learned and scored"
+        return UnitChoice(fits, f"unit: {fits} ({described}, {why})", whole, total)
+    if unit != "document" and fits == "document":
+        note = (f"unit: {unit}, but {described}: every {unit} of a coded document counts as coded, "
+                "which teaches the model little; --unit document (or no --unit) learns what was coded")
+    elif unit == "document" and total and share < 0.5:
+        note = (f"unit: document, but only {described}: the codings mark passages, so a document counts "
+                "as coded when any passage is; leave --unit out to learn sentences")
+    else:
+        note = f"unit: {unit} ({described})"
+    return UnitChoice(unit, note, whole, total)
+
+
+def _whole_documents(document: list[int], start: list[int], end: list[int], terms: list[str]
+                     ) -> tuple[list[int], list[int], list[int], list[str]]:
+    """One segment per document from its participant segments (in document order):
+    from the first one's start to the last one's end, with all their terms.
+
+    >>> _whole_documents([1, 1, 2], [0, 10, 0], [9, 20, 5], ["a", "b", "c"])
+    ([1, 2], [0, 0], [20, 5], ['a b', 'c'])
+    """
+    out: dict[int, list] = {}
+    for doc_id, s, e, t in zip(document, start, end, terms):
+        if doc_id not in out:
+            out[doc_id] = [s, e, [t] if t else []]
+        else:
+            out[doc_id][1] = e
+            if t:
+                out[doc_id][2].append(t)
+    ids = list(out)
+    return ids, [out[i][0] for i in ids], [out[i][1] for i in ids], [" ".join(out[i][2]) for i in ids]
+
+
+def build_pool(project: Project, unit: str | None = "sentence", nlp: "Language | None" = None) -> Pool:
+    """Segment every current document once and label the segments from the store.
+
+    ``unit=None`` follows the training data (``choose_unit``); ``"document"`` makes
+    each document's participant text one example.
+    """
+    choice = choose_unit(project, unit)
+    unit = choice.unit
     from ..nlp import load_pipeline
 
     nlp = nlp or load_pipeline()
@@ -105,7 +188,7 @@ def build_pool(project: Project, unit: str = "sentence", nlp: "Language | None" 
     texts = project.iter_texts()
     for doc, doc_id in nlp.pipe(((text, doc_id) for doc_id, text in texts), as_tuples=True, batch_size=32):
         spans = turns.get(doc_id, [])
-        for seg in segment_document(doc.text, spans, unit, doc=doc):
+        for seg in segment_document(doc.text, spans, "sentence" if unit == "document" else unit, doc=doc):
             if not is_participant_text(seg, spans):
                 continue  # learn from and suggest for what participants said
             span = doc.char_span(seg.start, seg.end, alignment_mode="expand")
@@ -116,6 +199,8 @@ def build_pool(project: Project, unit: str = "sentence", nlp: "Language | None" 
     if not document:
         raise NotEnoughData(f"{project.location}: the project has no participant text to learn from. "
                             f"Fix: import documents first (`qualcode import {project.location} PATH`).")
+    if unit == "document":
+        document, start, end, terms = _whole_documents(document, start, end, terms)
     pool_doc, pool_start, pool_end = np.array(document), np.array(start), np.array(end)
     accepted = codings[codings["status"] == "accepted"]
     trainable = np.isin(pool_doc, accepted["document_id"].unique())
@@ -127,7 +212,8 @@ def build_pool(project: Project, unit: str = "sentence", nlp: "Language | None" 
     keyword_codes = sorted(keywords)
     return Pool(unit, pool_doc, pool_start, pool_end, terms, trainable, positive, covered,
                 {key: version for key, version in codes}, neighbour_terms(terms, pool_doc),
-                keyword_hits(terms, [keywords[c] for c in keyword_codes]), keyword_codes)
+                keyword_hits(terms, [keywords[c] for c in keyword_codes]), keyword_codes,
+                accepted.reset_index(drop=True), choice.note)
 
 
 def _overlapping(doc: np.ndarray, start: np.ndarray, end: np.ndarray, spans: pd.DataFrame) -> np.ndarray:

@@ -6,20 +6,21 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..errors import NotEnoughData
+from ..errors import InputError, NotEnoughData, NotFoundError
 from ..project import NewCoding, Project
 from .evaluate import Decision, _check_confidence, _evaluate, _require_training
 from .model import ALL_CODED, CALIBRATION, HELD_OUT, METHOD, MODEL, RANDOM_STATE, THRESHOLD_RULE, Features, _classifier
-from .pool import build_pool
+from .pool import Pool, build_pool
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
@@ -39,12 +40,18 @@ class SuggestResult:
     cv: pd.DataFrame
     ids: list[int] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
+    # Per code, how many segments reached the threshold but were left out by the cap.
+    capped: dict[str, int] = field(default_factory=dict)
+    max_per_code: int | None = None
+    unit: str = "sentence"
+    unit_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"written": self.written, "by_code": self.by_code, "refused": self.refused,
                 "already_coded": self.already_coded, "below_confidence": self.below_confidence,
                 "training_segments": self.training_segments, "trained_at": self.trained_at,
-                "thresholds": self.thresholds, "cv": self.cv, "ids": self.ids}
+                "thresholds": self.thresholds, "capped": self.capped, "max_per_code": self.max_per_code,
+                "unit": self.unit, "unit_note": self.unit_note, "cv": self.cv, "ids": self.ids}
 
 
 def _explain(row, coef: np.ndarray, names: np.ndarray, probability: float, held_out: bool = False,
@@ -81,8 +88,12 @@ def _candidate_scores(model, decision: Decision, x_all, candidates: np.ndarray, 
     return scores
 
 
-def suggest(project: Project, unit: str = "sentence", min_confidence: float | None = None, coder: str = METHOD,
-            folds: int = 5, min_examples: int = 8, nlp: "Language | None" = None) -> SuggestResult:
+MAX_PER_CODE = 50  # a review queue a person can work through; the most confident go first
+
+
+def suggest(project: Project, unit: str | None = None, min_confidence: float | None = None, coder: str = METHOD,
+            folds: int = 5, min_examples: int = 8, nlp: "Language | None" = None,
+            codes: Sequence[str] | None = None, max_per_code: int | None = MAX_PER_CODE) -> SuggestResult:
     """Train on the accepted codings and write suggestions for segments not yet coded.
 
     A segment is suggested for a code when its calibrated confidence reaches the code's
@@ -98,17 +109,34 @@ def suggest(project: Project, unit: str = "sentence", min_confidence: float | No
     held their document out (the final model learned them as negatives, so it cannot
     judge them): these are the passages the coding may have missed. Segments of
     uncoded documents are scored by the model trained on every coded document.
+
+    It never floods the review queue: codes whose cross-validated figures are poor
+    (``quality_refusal``) are refused with the reason unless named in ``codes``, and
+    at most ``max_per_code`` suggestions per code are written, the most confident
+    (``None``: no cap); ``capped`` says how many each code left out. ``unit=None``
+    follows the training data (``choose_unit``).
     """
     _check_confidence(project, min_confidence, "--min-confidence")
+    if max_per_code is not None and max_per_code < 1:
+        raise InputError(project.location, f"--max-per-code {max_per_code} is under 1",
+                         "give 1 or more suggestions per code (50 is the default)")
     pool = build_pool(project, unit, nlp)
     _require_training(project, pool)
+    named = _named_codes(project, pool, codes)
     cv, decisions = _evaluate(pool, folds, min_examples, min_confidence)
-    refused = dict(zip(cv.loc[cv["refused"], "code"], cv.loc[cv["refused"], "reason"]))
+    if named is not None:
+        cv = cv[cv["code"].isin(named)].reset_index(drop=True)
+        decisions = {c: d for c, d in decisions.items() if c in named}
+    else:
+        decisions = {c: d for c, d in decisions.items() if d.poor is None}
+    refused = {c: r for c, r, wanted in zip(cv["code"], cv["reason"], cv["refused"])
+               if wanted and c not in decisions}
     if not decisions:
         listing = "; ".join(f"{c}: {r}" for c, r in refused.items()) or "the project has no active codes"
         raise NotEnoughData(
-            f"{project.location}: no code has enough examples to learn from ({listing}). "
-            f"Fix: code more segments of these codes by hand, in at least two documents."
+            f"{project.location}: no code can be suggested yet ({listing}). "
+            f"Fix: code more segments of these codes by hand, in at least two documents, "
+            f"or name a code whose figures are poor with --code to have its suggestions anyway."
         )
     train_rows = np.flatnonzero(pool.trainable)
     features = Features.fit(pool, train_rows)
@@ -118,7 +146,7 @@ def suggest(project: Project, unit: str = "sentence", min_confidence: float | No
     position = np.full(len(pool.terms), -1)
     position[train_rows] = np.arange(len(train_rows))  # pool row -> index into held-out scores
     trained_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    new, by_code, already, below = [], {}, 0, 0
+    new, by_code, already, below, capped = [], {}, 0, 0, {}
     figures_of = cv.set_index("code")
     for code, decision in decisions.items():
         y = pool.positive[code][pool.trainable]
@@ -142,10 +170,13 @@ def suggest(project: Project, unit: str = "sentence", min_confidence: float | No
         held_out_provenance = {**provenance, "scored_by": HELD_OUT}
         provenance["scored_by"] = ALL_CODED
         coef = model.coef_[0]
-        for i, p in zip(candidates, probability):
-            if not p >= decision.threshold:  # NaN too: no fold model could score it
-                below += 1
-                continue
+        reach = np.flatnonzero(probability >= decision.threshold)  # NaN never reaches: no fold model scored it
+        below += int(candidates.size - reach.size)
+        reach = reach[np.argsort(-probability[reach], kind="stable")]
+        if max_per_code is not None and reach.size > max_per_code:
+            capped[code] = int(reach.size - max_per_code)
+            reach = reach[:max_per_code]
+        for i, p in zip(candidates[np.sort(reach)], probability[np.sort(reach)]):
             held_out = bool(pool.trainable[i])
             new.append(NewCoding(
                 int(pool.document[i]), int(pool.start[i]), int(pool.end[i]), code, coder,
@@ -158,7 +189,19 @@ def suggest(project: Project, unit: str = "sentence", min_confidence: float | No
     ids = project.add_codings(new) if new else []
     thresholds = {code: round(d.threshold, 4) for code, d in decisions.items()}
     return SuggestResult(len(ids), by_code, refused, already, below, int(pool.trainable.sum()), trained_at, cv,
-                         ids, thresholds)
+                         ids, thresholds, capped, max_per_code, pool.unit, pool.unit_note)
+
+
+def _named_codes(project: Project, pool: Pool, codes: Sequence[str] | None) -> set[str] | None:
+    if codes is None:
+        return None
+    unknown = [c for c in codes if c not in pool.positive]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(pool.positive), n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise NotFoundError(f"{project.location}: no active code {unknown[0]!r}{hint}. "
+                            "Fix: name codes by their key, as `qualcode learn` lists them.")
+    return set(codes)
 
 
 def _num(value: Any) -> float | None:
