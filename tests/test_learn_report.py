@@ -61,13 +61,13 @@ def test_the_macro_rows_average_each_code_once(two_coders):
     _, report = two_coders
     learned = report.by_code[report.by_code["f1"].notna()]
     macro = report.overall.iloc[0]
-    assert macro["code"] == f"(macro mean, {len(learned)} codes learned)"
+    assert macro["code"] == f"(macro, {len(learned)} codes learned)"
     for column in ("precision", "recall", "f1", "ap", "auc", "kappa_machine_vs_alex", "kappa_alex_vs_sam"):
         assert macro[column] == pytest.approx(learned[column].mean(), abs=1e-3)
     assert macro["tp"] == learned["tp"].sum()
     summary = report.summary()
     assert list(summary.columns[:8]) == ["code", "positives", "base rate", "P", "R", "F1", "AP", "AUC"]
-    assert "κ machine~alex" in summary.columns and "κ alex~sam" in summary.columns
+    assert "κ m~alex" in summary.columns and "κ alex~sam" in summary.columns
     assert summary.set_index("code").loc["voice", "suggested"].startswith("no: only 2 positive")
 
 
@@ -76,7 +76,7 @@ def test_learn_prints_the_table_and_writes_the_predictions(two_coders, tmp_path)
     out = tmp_path / "oof.csv"
     result = CliRunner().invoke(app, ["learn", str(lab.project.location), "--folds", "3", "--predictions", str(out)])
     assert result.exit_code == 0, result.output
-    assert "κ machine~alex" in result.output and "(macro mean, 3 codes learned)" in result.output
+    assert "κ m~alex" in result.output and "(macro, 3 codes learned)" in result.output
     assert "unit: sentence" in result.output
     written = pd.read_csv(out)
     assert len(written) == len(report.predictions) and set(written["code"]) == {"supervision", "workload", "family"}

@@ -14,6 +14,7 @@ from .lazy import Lazy, Project
 codings_io = Lazy("qualcode.codings_io")
 learn = Lazy("qualcode.learn")
 review = Lazy("qualcode.review")
+pd = Lazy("pandas")
 from ..errors import InputError
 from .app import app
 from .location import ProjectArgument
@@ -64,6 +65,8 @@ def learn_cmd(
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Judge every code at this calibrated confidence (default: each code's own, chosen on inner folds)."),
     predictions: Optional[Path] = typer.Option(None, "--predictions", help="Write every out-of-fold decision and score to this CSV file."),
+    limit: int = LimitOption,
+    columns: Optional[str] = ColumnsOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Train on accepted codings; show per code its base rate, precision, recall, F1,
@@ -80,8 +83,17 @@ def learn_cmd(
         emit({**report.to_dict(), "predictions_file": str(predictions) if predictions else None}, True)
         return
     typer.echo(report.unit_note)
-    emit(report.summary(), False, title=(f"Cross-validated by document ({report.unit}s held out with their document); "
-                                         f"Cohen's κ on the same {report.unit}s; --json for the counts:"))
+    summary = report.summary()
+    summary = pd.concat([summary.tail(len(report.overall)), summary.head(len(report.by_code))], ignore_index=True)
+    kappas = [c for c in summary.columns if c.startswith("κ ")]
+    quality = summary.drop(columns=kappas)
+    emit(quality, False, limit=limit, columns=columns, title=(
+        f"Cross-validated by document ({report.unit}s held out with their document); macro means first:"))
+    if kappas:
+        typer.echo("")
+        emit(summary[["code", *kappas]], False, limit=limit, title=(
+            f"Cohen's κ on the same {report.unit}s: the machine's out-of-fold decisions and each person (m~name), "
+            "beside the people with each other:"))
     if predictions is not None:
         typer.echo(f"wrote {len(report.predictions):,} out-of-fold decisions to {predictions}")
 
@@ -94,7 +106,7 @@ def suggest_cmd(
     folds: int = typer.Option(5, "--folds", help="Folds for the calibration and figures."),
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
     code: Optional[list[str]] = typer.Option(None, "--code", help="Only this code (repeatable); a code named here is suggested even when its figures are poor."),
-    max_per_code: int = typer.Option(learn.MAX_PER_CODE, "--max-per-code", help="Write at most this many suggestions per code, the most confident."),
+    max_per_code: int = typer.Option(50, "--max-per-code", help="Write at most this many suggestions per code, the most confident."),
     as_json: bool = JsonOption,
 ) -> None:
     """Suggest codes for uncoded segments from the accepted coding (method 'learned'),

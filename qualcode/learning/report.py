@@ -134,7 +134,7 @@ class LearnReport:
         for column in table.columns:
             if column.startswith("kappa_"):
                 a, _, b = column[len("kappa_"):].partition("_vs_")
-                out[f"κ {a}~{b}"] = table[column]
+                out[f"κ {'m' if a == MACHINE else a}~{b}"] = table[column]
         out["suggested"] = ["" if code.startswith("(macro") else ("no: " + reason if refused else "yes")
                             for code, refused, reason in zip(table["code"], table["refused"], table["reason"])]
         return out
@@ -149,8 +149,8 @@ def _macro(by_code: pd.DataFrame, kappas: list[str]) -> pd.DataFrame:
     codes ``suggest`` uses; counts summed."""
     evaluated = by_code[by_code["f1"].notna()]
     rows = []
-    for label, part in ((f"(macro mean, {len(evaluated)} codes learned)", evaluated),
-                        (f"(macro mean, {int((~evaluated['refused']).sum())} codes suggested)",
+    for label, part in ((f"(macro, {len(evaluated)} codes learned)", evaluated),
+                        (f"(macro, {int((~evaluated['refused']).sum())} codes suggested)",
                          evaluated[~evaluated["refused"]])):
         row: dict[str, Any] = {"code": label, "refused": False, "reason": ""}
         for column in ("n_positive", "n_negative", "tp", "fp", "fn", "tn"):
