@@ -183,7 +183,8 @@ class Project:
         """A consistent copy of the (possibly open) SQLite project, via the online backup API."""
         dest = Path(dest)
         if _is_url(self.location):
-            raise ProjectError(f"{self.location}: backup works on SQLite files only. Fix: use pg_dump.")
+            raise ProjectError(f"{self.location}: backup works on SQLite files only. Fix: copy the "
+                               f"database into a file with `qualcode copy {self.location} backup.qc`, or use pg_dump.")
         import sqlite3
 
         src = sqlite3.connect(self.location)
