@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lab bench clean
+.PHONY: install taguette demo test lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Taguette (a real client for the Taguette-import tests) pins SQLAlchemy 1.4 and
+# qualcode needs 2.x, so it gets a virtual environment of its own.
+TAGUETTE := $(VENV)/taguette/bin/python
+$(TAGUETTE): | $(BIN)/python
+	$(PYTHON) -m venv $(VENV)/taguette
+	$(VENV)/taguette/bin/python -m pip install --quiet 'taguette==1.5.2' \
+	  || { rm -rf $(VENV)/taguette; echo "Taguette could not be installed; its import tests will be skipped"; }
+
+taguette: $(TAGUETTE)
+
 demo: install
 	$(BIN)/qualcode demo --out out/
 
-test: install
+test: install taguette
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: install
