@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from .errors import CodebookError, NotFoundError, ValidationProblems
 from .problems import Problem, did_you_mean
-from .yaml_lines import MAX_NESTING, Loader, YamlPath, flow_nesting, line_of, to_data
+from .yaml_lines import MAX_NESTING, MAX_NODES, Loader, YamlPath, expanded_nodes, flow_nesting, line_of, to_data
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "codebook.schema.json"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -278,6 +278,12 @@ class _Reader:
             node = loader.get_single_node()
             if node is None:
                 self.problem((), "the file is empty", "write a codebook (see codebooks/ for examples)")
+                return None
+            if expanded_nodes(node) is None:
+                self.problems.append(Problem(
+                    self.file, None, f"its aliases (*name) expand to over {MAX_NODES:,} entries, or into "
+                    "themselves: no codebook is that large, so this is damage or an attack",
+                    "write the codes out, or use an alias only for a short list such as shared keywords"))
                 return None
             return to_data(node, loader, (), self.lines)
         except yaml.MarkedYAMLError as exc:

@@ -27,10 +27,11 @@ from .errors import ImportFailed, InputError, ProjectLocked, QualcodeError
 from .importers import ImportOptions, ParsedDocument, known_extensions, parser_for
 from .importers.base import SOURCE_TYPES
 from .project import Project
-from .textnorm import decode_text
+from .textnorm import count_words, decode_text
 
 # Sidecar columns with a meaning of their own; every other column is an attribute.
 _SIDECAR_KEY = ("file", "filename", "file_name", "document")
+_TURNS_PER_INSERT = 10_000
 _ROLE_GROUP_SOURCE = {"staff": "staff interview", "family": "family interview", "partner": "partner interview"}
 
 
@@ -180,7 +181,7 @@ def _import_file(project: Project, path: Path, options: ImportOptions, extra: di
             raise ImportFailed(name, "no such file", "check the path")
         size = path.stat().st_size
         if size > options.max_bytes:
-            raise ImportFailed(name, f"the file is {size / 1e6:.0f} MB, over the {options.max_bytes / 1e6:.0f} MB limit",
+            raise ImportFailed(name, f"the file is {_mib(size)}, over the {_mib(options.max_bytes)} limit for one file",
                                "split it into smaller files")
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
@@ -200,6 +201,15 @@ def _import_file(project: Project, path: Path, options: ImportOptions, extra: di
         return FileResult(name, "failed", message=(
             f"{name}: could not be read ({type(exc).__name__}: {exc}). Fix: open and re-save it "
             "in the program that made it, or export it as .txt."))
+
+
+def _mib(size: int) -> str:
+    """A size in bytes and MiB: exact, so a file just over a limit never reads as equal to it.
+
+    >>> _mib(200 * 1024 * 1024 + 1)
+    '209,715,201 bytes (200.0 MiB)'
+    """
+    return f"{size:,} bytes ({size / (1024 * 1024):,.1f} MiB)"
 
 
 def _already_imported(project: Project, name: str, digest: str) -> bool:
@@ -249,7 +259,7 @@ def _store(conn: sa.Connection, path: Path, digest: str, parsed: list[ParsedDocu
                 "keep the pseudonymised version, or give the changed file a new name, import it and "
                 "pseudonymise it with the same key file (qualcode pseudonymise detect / apply)")
         case_id = _case_id(conn, case_name) if case_name else None
-        words = len(doc.text.split())
+        words = count_words(doc.text)
         doc_id = conn.execute(
             sa.insert(d).values(
                 name=doc.name, version=(previous.version + 1) if previous else 1,
@@ -260,11 +270,11 @@ def _store(conn: sa.Connection, path: Path, digest: str, parsed: list[ParsedDocu
         if previous is not None:
             conn.execute(sa.update(d).where(d.c.id == previous.id).values(superseded_by=doc_id))
             versions += 1
-        if doc.turns:
+        for first in range(0, len(doc.turns), _TURNS_PER_INSERT):  # bounded memory for huge transcripts
             conn.execute(sa.insert(store.turns), [
                 {"document_id": doc_id, "seq": i, "start": t.start, "end": t.end, "speaker": t.speaker,
                  "is_interviewer": bool(t.is_interviewer), "time_start": t.time_start, "time_end": t.time_end}
-                for i, t in enumerate(doc.turns)
+                for i, t in enumerate(doc.turns[first:first + _TURNS_PER_INSERT], start=first)
             ])
         if attrs:
             conn.execute(sa.insert(store.document_attributes), [

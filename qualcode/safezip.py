@@ -31,6 +31,7 @@ from qualcode.errors import ImportFailed
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: old .doc/.xls, or encrypted
 _MIN_RATIO_CHECK = 1024 * 1024  # small members may compress very well; only big ones matter
 _PROLOG_LIMIT = 1024 * 1024
+_RATIO_FLOOR = 64 * 1024 * 1024  # below this many inflated bytes, any compression ratio is fine
 _START_TAG = re.compile(rb"<[A-Za-z_]")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
@@ -56,8 +57,9 @@ def check_zip(
     Raises ``ImportFailed`` if it is not a zip at all, has more than
     ``max_members`` members, a member name with ``..`` or an absolute path, a
     declared uncompressed size over ``max_total`` bytes in all, a member (over
-    1 MB) that inflates more than ``max_ratio`` times, or an XML part that
-    declares a DTD (``<!DOCTYPE``/``<!ENTITY``).
+    1 MB) that inflates more than ``max_ratio`` times, members that really inflate
+    (counted while reading them) past ``max_total``, or past ``max_ratio`` times the
+    archive's size, in all, or an XML part that declares a DTD (``<!DOCTYPE``/``<!ENTITY``).
     """
     name = Path(file_name).name
     kind = Path(name).suffix.lower() or "zip"
@@ -100,15 +102,53 @@ def check_zip(
             f"it would unpack to {total:,} bytes, over the {max_total:,}-byte limit",
             "split the file into smaller ones, or remove embedded media and save again",
         )
+    _inflate_all(archive, members, name, len(data), max_total, max_ratio)
+    return archive
+
+
+def _inflate_all(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str, size: int,
+                 max_total: int, max_ratio: int) -> None:
+    """Inflate every member once, counting the bytes it really gives, summed over members.
+
+    Declared sizes can lie and a bomb can be many members each too small to look
+    suspicious alone (450 parts of just under 1 MiB), so we count what comes out, in
+    64 KiB chunks held one at a time, and stop as soon as the archive as a whole has
+    given more than ``max_total`` bytes, or more than ``max_ratio`` times its own size
+    (past a floor of 64 MiB: small text-heavy files compress well). Each XML part's
+    prolog is checked for a DTD on the way.
+    """
+    refuse = "do not open this file; ask the sender for a new copy"
+    budget = min(max_total, max(_RATIO_FLOOR, max_ratio * size))
+    inflated = 0
     for info in members:
-        if info.filename.lower().endswith(_XML_SUFFIXES) and _declares_dtd(archive, info):
+        is_xml = info.filename.lower().endswith(_XML_SUFFIXES)
+        prolog = b""
+        try:
+            with archive.open(info) as part:
+                while chunk := part.read(64 * 1024):
+                    inflated += len(chunk)
+                    if inflated > budget:
+                        over = "limit" if budget == max_total else f"{max_ratio} times its size"
+                        raise ImportFailed(
+                            name, f"it unpacks to more than {budget:,} bytes ({over}; reached in part "
+                            f"{info.filename!r}): this looks like a zip bomb", refuse)
+                    if is_xml and len(prolog) < _PROLOG_LIMIT and not _prolog_done(prolog):
+                        prolog += chunk[:_PROLOG_LIMIT]
+        except ImportFailed:
+            raise
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error):
+            continue  # unreadable parts are the library's to report as damage
+        if is_xml and xml_declares_dtd(prolog):
             raise ImportFailed(
                 name,
                 f"part {info.filename!r} declares a DTD (<!DOCTYPE>/<!ENTITY>), which Office "
                 "and OpenDocument files never do and which can be used to attack the reader",
                 refuse,
             )
-    return archive
+
+
+def _prolog_done(prolog: bytes) -> bool:
+    return prolog.startswith((b"\xff\xfe", b"\xfe\xff")) or _START_TAG.search(prolog) is not None
 
 
 def _escapes(member: str) -> bool:
@@ -117,23 +157,6 @@ def _escapes(member: str) -> bool:
         if path.is_absolute() or path.anchor or ".." in path.parts:
             return True
     return False
-
-
-def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Read the XML prolog (up to the root element) and look for a DTD in it."""
-    prolog = b""
-    try:
-        with archive.open(info) as part:
-            while len(prolog) < _PROLOG_LIMIT:
-                chunk = part.read(16 * 1024)
-                if not chunk:
-                    break
-                prolog += chunk
-                if prolog.startswith((b"\xff\xfe", b"\xfe\xff")) or _START_TAG.search(prolog):
-                    break
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error):
-        return False  # unreadable parts are the library's to report as damage
-    return xml_declares_dtd(prolog)
 
 
 def xml_declares_dtd(data: bytes) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import yaml
 
 from .problems import Problem, did_you_mean
-from .yaml_lines import MAX_NESTING, flow_nesting, line_of, to_data
+from .yaml_lines import MAX_NESTING, MAX_NODES, expanded_nodes, flow_nesting, line_of, to_data
 from .errors import TocError, ValidationProblems
 from .judgements import DEFAULT_JUDGEMENT_RULES, JudgementRules, parse_judgement_rules
 
@@ -277,6 +277,10 @@ def parse_lined_yaml(text: str, file: str) -> LinedYaml:
                        "check this is the file you meant; outcomes nest a few levels at most") from None
     finally:
         loader.dispose()
+    if root is not None and expanded_nodes(root) is None:
+        raise TocError(file, f"its aliases (*name) expand to over {MAX_NODES:,} entries, or into themselves: "
+                       "no theory of change is that large, so this is damage or an attack",
+                       "write the outcomes out, or use an alias only for a short list")
     lines: dict[tuple, int] = {}
     try:
         data = to_data(root, loader, (), lines) if root is not None else None

@@ -24,6 +24,9 @@ YamlPath = tuple  # a path into the YAML tree, e.g. ("codes", 0, "children", 2, 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_NESTING = 100  # [ and { deeper than this are an attack or an accident, never a codebook
+# Nodes once every alias is expanded. The largest shipped codebook has about 4,000; a
+# "billion laughs" of aliases (a few hundred bytes) would expand to 10**9.
+MAX_NODES = 200_000
 _BRACKETS = re.compile(r"[\[\]{}]")
 _NULL = "tag:yaml.org,2002:null"
 # Keys whose values keep YAML's types: spaCy Matcher patterns need true, 3 and so on.
@@ -41,6 +44,56 @@ def flow_nesting(text: str) -> int:
         depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
         deepest = max(deepest, depth)
     return deepest
+
+
+def expanded_nodes(root: yaml.Node, limit: int = MAX_NODES) -> int | None:
+    """How many nodes ``root`` holds with every alias expanded, or None when over ``limit``.
+
+    Counted on the composed graph, where an alias is a shared node, so the count costs
+    one visit per distinct node however large the expansion. A node that contains
+    itself (``&a [*a]``) expands without end: None.
+
+    >>> loader = Loader("a: &x [1, 2]\\nb: [*x, *x, *x]\\n")
+    >>> expanded_nodes(loader.get_single_node())
+    16
+    >>> bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\\n" + "".join(
+    ...     f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    >>> expanded_nodes(Loader(bomb).get_single_node()) is None
+    True
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > limit:
+                return None
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            return None  # a node inside itself
+        on_path.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in on_path:
+                return None
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def to_data(node: yaml.Node, loader: yaml.SafeLoader, path: YamlPath, lines: dict, typed: bool = False) -> Any:

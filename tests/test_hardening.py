@@ -121,7 +121,8 @@ def test_a_file_over_the_size_cap_is_refused_unread(project, tmp_path, monkeypat
     monkeypatch.setattr(Path, "read_bytes", watched)
     result = _import_one(project, path)
     assert result.status == "failed"
-    assert "huge.txt: the file is 315 MB, over the 210 MB limit" in result.message
+    assert ("huge.txt: the file is 314,572,800 bytes (300.0 MiB), over the 209,715,200 bytes (200.0 MiB) "
+            "limit for one file") in result.message
     assert "split it into smaller files" in result.message
     assert "huge.txt" not in reads and _stored(project) == 0
 
