@@ -229,6 +229,15 @@ def _texts(project: Project, doc_ids: list[int]) -> list[tuple[int, str, str]]:
 # -- units -------------------------------------------------------------------------
 
 
+def _coded_pairs(comparison: _Comparison) -> dict[int, list[str]]:
+    """Per document, the codes any compared coder used in it (in codebook order)."""
+    used: dict[int, set[str]] = {}
+    for doc_id, code, _ in comparison.spans:
+        used.setdefault(doc_id, set()).add(code)
+    order = {code: j for j, code in enumerate(comparison.codes)}
+    return {doc_id: sorted(codes, key=order.__getitem__) for doc_id, codes in used.items()}
+
+
 def _masks(spans: list[list[tuple[int, int]]], length: int) -> np.ndarray:
     """Coders × characters: True where the coder's spans cover the character."""
     masks = np.zeros((len(spans), length), dtype=bool)
@@ -367,12 +376,17 @@ def agreement(
     statuses: Sequence[str] = COUNTED_STATUSES,
     min_coded: int = MIN_CODED,
     nlp: "Language | None" = None,
+    by_document: bool = False,
 ) -> AgreementResult:
-    """Agreement between ``coders`` per code, overall and per document.
+    """Agreement between ``coders`` per code, overall and, when asked, per document.
 
     ``unit`` is character, segment or document; ``segment`` says which segments
     (sentence, paragraph, turn) when ``unit="segment"``. See the module docstring for
-    which codings, documents and codes are compared.
+    which codings, documents and codes are compared. ``by_document=True`` also fills
+    ``result.by_document`` (one row per document and code, each with its statistics):
+    on a survey of hundreds of answers and codes that is most of the work, so it is
+    computed only when asked. Only the codes someone used in a document cost work
+    there; the rest count as units nobody coded.
 
     >>> agreement(project, ["alex", "sam"]).table_for_report()   # doctest: +SKIP
     """
@@ -381,23 +395,32 @@ def agreement(
     comparison = _compare(project, coders, codes, documents, statuses)
     coders = comparison.coders
     unit_word = {"character": "coding", "document": "document"}.get(unit, segment)
-    totals = {code: np.zeros(1 << len(coders)) for code in comparison.codes}
-    by_document, documents_rows = [], []
+    code_index = {code: j for j, code in enumerate(comparison.codes)}
+    counts = np.zeros((len(comparison.codes), 1 << len(coders)))  # codes x coder patterns, summed over documents
+    coded_pairs = _coded_pairs(comparison)
+    by_document_rows, documents_rows = [], []
     for doc_id, name, text, bounds, segments in _doc_units(comparison, project, unit, segment, nlp):
         n_units = {"character": len(text), "document": 1}.get(unit, len(segments))
         documents_rows.append({"document_id": doc_id, "document": name, "characters": len(text), "units": n_units})
+        counts[:, 0] += n_units  # every unit of every code uncoded by all ...
+        here = {}
+        for code in coded_pairs.get(doc_id, ()):  # ... but for the codes someone used here
+            here[code] = _patterns(_unit_matrix(_masks(comparison.coder_spans(doc_id, code), len(text)), unit, bounds))
+            counts[code_index[code], 0] -= n_units
+            counts[code_index[code]] += here[code]
+        if not by_document:
+            continue
         for code in comparison.codes:
             spans = comparison.coder_spans(doc_id, code)
-            counts = np.zeros(1 << len(coders))
-            if any(spans):
-                counts = _patterns(_unit_matrix(_masks(spans, len(text)), unit, bounds))
-            else:
-                counts[0] = n_units
-            totals[code] += counts
+            doc_counts = here.get(code)
+            if doc_counts is None:
+                doc_counts = np.zeros(1 << len(coders))
+                doc_counts[0] = n_units
             n_spans = comparison.n_codings.get((doc_id, code), 0)
             unitizing = stats.unitizing_alpha(spans, len(text)) if unit == "character" else None
-            by_document.append({"document_id": doc_id, "document": name, "code": code,
-                                **_row(coders, counts, n_spans, unit_word, min_coded, unitizing)})
+            by_document_rows.append({"document_id": doc_id, "document": name, "code": code,
+                                     **_row(coders, doc_counts, n_spans, unit_word, min_coded, unitizing)})
+    totals = {code: counts[j] for code, j in code_index.items()}
     by_code, unitizing = [], {}
     for code in comparison.codes:
         n_spans = sum(comparison.n_codings.get((d, code), 0) for d, _, _ in comparison.documents)
@@ -411,7 +434,7 @@ def agreement(
         coders=list(coders), unit=unit, segment=segment if unit == "segment" else None,
         documents=pd.DataFrame(documents_rows, columns=["document_id", "document", "characters", "units"]),
         by_code=by_code_frame, overall=overall,
-        by_document=pd.DataFrame(by_document, columns=_columns(coders, unit, ["document_id", "document", "code"])),
+        by_document=pd.DataFrame(by_document_rows, columns=_columns(coders, unit, ["document_id", "document", "code"])),
         statuses=tuple(statuses), min_coded=min_coded,
     )
 

@@ -187,7 +187,8 @@ def test_overall_and_by_document(six_documents):
     """Pooled over both codes at the document level: 12 decisions; 'other' all both, 'support'
     as above: both 9, alex only 1, sam only 1, neither 1 -> p_o = 10/12."""
     project, docs = six_documents
-    result = agreement(project, ["alex", "sam"], unit="document")
+    result = agreement(project, ["alex", "sam"], unit="document", by_document=True)
+    assert agreement(project, ["alex", "sam"], unit="document").by_document.empty  # only when asked
     overall = result.overall.iloc[0]
     assert overall["n_units"] == 12 and overall["n_codes"] == 2 and overall["n_documents"] == 6
     assert overall["percent_agreement"] == pytest.approx(10 / 12)
@@ -203,7 +204,7 @@ def test_character_level_across_documents_and_flags_an_idle_coder(six_documents)
     """'support' at the character level: 6 documents × 100 characters. alex codes 20 chars in
     d1-d4 (80), sam 18 in d1-d3 and d5 (72); both 18 × 3 = 54."""
     project, _ = six_documents
-    result = agreement(project, ["alex", "sam"], codes=["support"])
+    result = agreement(project, ["alex", "sam"], codes=["support"], by_document=True)
     row = result.by_code.iloc[0]
     assert (row["n_units"], row["coded_by_alex"], row["coded_by_sam"], row["all_coded"]) == (600, 80, 72, 54)
     assert 0 < row["unitizing_alpha"] < 1

@@ -44,7 +44,10 @@ def test_agreement_json(project_file):
     assert support["kappa"] == pytest.approx(0.25)
     other = next(row for row in data["by_code"] if row["code"] == "other")
     assert other["kappa"] is None and other["flag"].startswith("one category only")
-    assert len(data["documents"]) == 6 and len(data["by_document"]) == 12
+    assert len(data["documents"]) == 6 and data["by_document"] == []  # per-document rows only with --by-document
+    asked = runner.invoke(app, ["agreement", str(project_file), "--coders", "alex", "sam",
+                                "--unit", "document", "--json", "--by-document"])
+    assert len(json.loads(asked.output)["by_document"]) == 12
     assert data["overall"][0]["n_units"] == 12
 
 

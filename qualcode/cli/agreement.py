@@ -84,7 +84,7 @@ def agreement_command(
     lists = _list_options(ctx.args)
     with Project.open(project) as p:
         result = agreement(p, _coders(lists), unit=unit, segment=segment, codes=lists.get("codes"),
-                           documents=lists.get("documents"), min_coded=min_coded)
+                           documents=lists.get("documents"), min_coded=min_coded, by_document=by_document)
     if as_json:
         emit(result.to_dict(), True)
         return
