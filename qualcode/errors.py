@@ -80,3 +80,7 @@ class NotEnoughData(QualcodeError):
 
 class ProjectLocked(ProjectError):
     """Another process held the project's write lock for longer than qualcode waits."""
+
+
+class PermissionDenied(ProjectError):
+    """The database refused a change this team member's role does not allow."""

@@ -151,7 +151,7 @@ def code_selection(project: Project, document: int | str, start: int, end: int, 
     with nothing written: a selection across documents, an empty selection, a retired
     or unknown code, a passage this coder already coded with this code.
     """
-    actor = review._actor(by)
+    actor = review._actor(by, project)
     sel = check_selection(project, document, start, end, snap, end_document)
     batch = review._new_batch("code")
     with project.transaction() as conn:
@@ -176,7 +176,7 @@ def code_in_vivo(project: Project, document: int | str, start: int, end: int, pa
     words (up to 80 characters), its colour a shade of the parent's. Code and coding
     are written in one transaction; undo removes the coding, the code stays.
     """
-    actor = review._actor(by)
+    actor = review._actor(by, project)
     sel = check_selection(project, document, start, end, snap, end_document)
     name = " ".join(sel.text.split())
     name = name if len(name) <= 80 else name[:79].rstrip() + "…"
@@ -216,7 +216,7 @@ def uncode(project: Project, ids: list[int] | int, by: str | None = None) -> Han
 
     Memos on a removed coding go with it.
     """
-    actor = review._actor(by)
+    actor = review._actor(by, project)
     ids = [ids] if isinstance(ids, int) else sorted({int(i) for i in ids})
     if not ids:
         raise InputError(project.location, "no codings to uncode", "give the ids of the codings to remove")
@@ -235,7 +235,7 @@ def uncode(project: Project, ids: list[int] | int, by: str | None = None) -> Han
 def adjust(project: Project, coding_id: int, start: int | None = None, end: int | None = None,
            by: str | None = None, snap: bool = False) -> HandResult:
     """Move a coding's start and/or end (its code, coder and status stay), with an 'update' event."""
-    actor = review._actor(by)
+    actor = review._actor(by, project)
     batch = review._new_batch("adjust")
     k = store.codings
     with project.transaction() as conn:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import migrations, store, write_lock
-from .errors import NewerProjectError, NotFoundError, ProjectError
+from .errors import NewerProjectError, NotFoundError, PermissionDenied, ProjectError
 from .team import connection
 from .team.connection import is_url, masked
 
@@ -175,9 +175,28 @@ class Project:
         It takes the project's write lock first (``write_lock.take``), so what it reads
         is what it writes over: two processes never both decide a row is missing.
         """
-        with self.engine.begin() as conn:
-            write_lock.take(conn, self.location)
-            yield conn
+        try:
+            with self.engine.begin() as conn:
+                write_lock.take(conn, self.location)
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "42501":  # PostgreSQL: insufficient privilege
+                raise _permission_denied(self.location, exc) from None
+            raise
+
+    def team_user(self) -> str | None:
+        """The login of the team member this project was opened as (PostgreSQL), else None.
+
+        A team member's changes are recorded under their own login; see ``team.roles``.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return None
+        if not hasattr(self, "_team_user"):
+            from .team.roles import team_user
+
+            with self.engine.connect() as conn:
+                self._team_user = team_user(conn)
+        return self._team_user
 
     def backup(self, dest: str | Path) -> Path:
         """A consistent copy of the (possibly open) SQLite project, via the online backup API."""
@@ -435,8 +454,17 @@ class Project:
                 "created_at": stamp, "updated_at": stamp,
             })
         ids = _insert_rows(conn, store.codings, rows)
-        _record_creates(conn, ids, rows, new, actor, stamp)
+        _record_creates(conn, ids, rows, new, actor or self.team_user(), stamp)
         return ids
+
+
+def _permission_denied(location: str, exc: sa.exc.DBAPIError) -> PermissionDenied:
+    reason = str(exc.orig).strip().splitlines()[0]
+    return PermissionDenied(
+        f"{location}: the database refused this change ({reason}); your role does not allow it. "
+        "Fix: a coder changes only their own codings, a reviewer accepts, rejects and settles, a reader "
+        "only reads; ask the project's lead for another role (`qualcode team add PROJECT NAME --role ...`)."
+    )
 
 
 def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_ids: bool = True) -> list[int]:

@@ -154,7 +154,12 @@ def _select(conn: sa.Connection, project: Project, ids, code, method, coder, min
                 f"{project.location}: no coding with id {', '.join(map(str, missing))}. "
                 f"Fix: `qualcode codings export {project.location} OUT.csv` lists codings with their ids."
             )
-    rows = [dict(r._mapping) for r in conn.execute(_coding_query(ids, code, method, coder, min_confidence))]
+    query = _coding_query(ids, code, method, coder, min_confidence)
+    if conn.dialect.name == "postgresql":
+        # Two reviewers deciding the same coding at once: the second waits for the first
+        # and sees its decision, so the trail records both in order and one outcome stands.
+        query = query.with_for_update(of=store.codings)
+    rows = [dict(r._mapping) for r in conn.execute(query)]
     if not rows:
         pending = conn.execute(
             sa.select(sa.func.count()).where(store.codings.c.status == "suggested")
@@ -178,10 +183,13 @@ def _row_json(row: dict) -> str:
     return json.dumps({k: row[k] for k in _ROW_FIELDS}, sort_keys=True)
 
 
-def _actor(by: str | None) -> str:
-    """Who decided: the name given, else the login of whoever runs qualcode."""
+def _actor(by: str | None, project: Project | None = None) -> str:
+    """Who decided: the name given, else the team member's database login (PostgreSQL),
+    else the login of whoever runs qualcode."""
     if by:
         return by
+    if project is not None and (member := project.team_user()):
+        return member
     try:
         return getpass.getuser()
     except Exception:  # no login name (some containers): still record something true
@@ -205,7 +213,7 @@ def _set_status(conn: sa.Connection, rows: list[dict], status: str, action: str,
 
 def _decide(project: Project, status: str, action: str, ids, code, method, min_confidence, coder,
             by) -> ReviewResult:
-    actor = _actor(by)
+    actor = _actor(by, project)
     with project.transaction() as conn:
         rows = _select(conn, project, ids, code, method, coder, min_confidence)
         todo = [r for r in rows if r["status"] != status]
@@ -243,7 +251,7 @@ def recode(project: Project, ids: Iterable[int], to_code: str, by: str | None = 
     the same span (provenance ``recoded_from``); both events share one batch, so ``undo``
     reverts the pair. Codings already of ``to_code`` are left as they are.
     """
-    actor = _actor(by)
+    actor = _actor(by, project)
     if ids is None:
         raise InputError(project.location, "recode needs the codings to change", "give --ids 1,2,3")
     with project.transaction() as conn:
@@ -331,7 +339,7 @@ def undo(project: Project, batch: str | None = None, ids: Iterable[int] | None =
     if (batch is None) == (ids is None):
         raise InputError(project.location, "undo needs exactly one of a batch or coding ids",
                          "give --batch BATCH (printed by every review action) or --ids 1,2,3")
-    actor = _actor(by)
+    actor = _actor(by, project)
     ev = store.coding_events
     with project.transaction() as conn:
         if batch is not None:
