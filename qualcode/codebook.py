@@ -119,10 +119,21 @@ class Codebook(_Strict):
     version: str = Field(pattern=VERSION_PATTERN, description="Dotted numbers, e.g. 1.2; loading an older version into a project is refused.")
     description: str = ""
     changelog: list[ChangeEntry] = Field(default_factory=list)
+    origin: str = Field("", description="The QDA program a converted codebook came from (NVivo, ATLAS.ti, MAXQDA, "
+                        "Taguette). Real tools' codebooks often leave definitions empty: for these that is a "
+                        "warning, not an error.")
     codes: list[Code] = Field(default_factory=list)
 
     # Where each thing was written (for messages); empty for codebooks built in code.
     _file: str = PrivateAttr("<codebook>")
+    # What validation noticed but let pass (an empty definition in a converted codebook).
+    _warnings: list = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems found that do not stop the codebook being used, e.g. empty definitions
+        in a codebook converted from another tool (``origin`` set)."""
+        return list(self._warnings)
     _lines: dict[YamlPath, int] = PrivateAttr(default_factory=dict)
     _code_paths: dict[int, YamlPath] = PrivateAttr(default_factory=dict)
 
@@ -167,6 +178,8 @@ class Codebook(_Strict):
             del head["description"]
         if self.changelog:
             head["changelog"] = [e.model_dump(exclude_none=True) for e in self.changelog]
+        if self.origin:
+            head["origin"] = self.origin
         head["codes"] = [self._nested(c) for c in self.roots()]
         return yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100)
 
@@ -446,6 +459,7 @@ def validate(codebook: Codebook, outcome_ids: set[str] | None = None) -> list[Pr
     """
     file = codebook._file
     problems: list[Problem] = []
+    codebook._warnings = []
 
     def add(i: int, keys: tuple, message: str, fix: str) -> None:
         problems.append(Problem(file, codebook.line_of(i, *keys), message, fix))
@@ -463,9 +477,14 @@ def validate(codebook: Codebook, outcome_ids: set[str] | None = None) -> list[Pr
             add(i, ("parent",), f"code '{code.id}' names unknown parent '{code.parent}'",
                 did_you_mean(code.parent, ids, f"define a code with id '{code.parent}' or correct the parent id"))
         if not code.definition.strip():
-            add(i, ("definition",) if "definition" in _keys_at(codebook, i) else (),
-                f"code '{code.id}' has an empty definition",
-                "write one or two sentences saying what the code means, under `definition:`")
+            where = ("definition",) if "definition" in _keys_at(codebook, i) else ()
+            if codebook.origin:  # converted from another tool: say so, and go on
+                codebook._warnings.append(Problem(file, codebook.line_of(i, *where),
+                                                  f"code '{code.id}' has no definition (none came from {codebook.origin})",
+                                                  "write one or two sentences saying what the code means, under `definition:`"))
+            else:
+                add(i, where, f"code '{code.id}' has an empty definition",
+                    "write one or two sentences saying what the code means, under `definition:`")
         for j, pattern in enumerate(code.match.regex):
             try:
                 re.compile(pattern)

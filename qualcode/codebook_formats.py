@@ -291,6 +291,10 @@ def convert(source: str | Path, target: str | Path, reference: str | Path | None
         raise CodebookError(str(target), f"folder {target.parent} does not exist", "create it first")
     ref = load_codebook(reference) if reference else None
     codebook = read_any(source, ref)
+    if codebook.origin:  # from another tool: say what it lacks (definitions), and go on
+        codebook._file = str(source)
+        validate(codebook)
     writer(codebook, target)
     return {"source": str(source), "target": str(target), "codebook": codebook.id,
-            "version": codebook.version, "codes": len(codebook.codes), "terms": codebook.n_terms()}
+            "version": codebook.version, "codes": len(codebook.codes), "terms": codebook.n_terms(),
+            "warnings": [str(w) for w in codebook.warnings]}

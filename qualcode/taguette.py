@@ -305,7 +305,7 @@ class _Reader:
             book = Codebook(id=book_id, name=f"Taguette: {project_name}", version=version,
                             description=f"Tags of the Taguette project {project_name!r} ({self.path.name}).",
                             changelog=[ChangeEntry(version=version, changes=[f"Imported from {self.path.name}."])],
-                            codes=new)
+                            origin="Taguette", codes=new)
             conn.execute(sa.insert(store.codes), [{
                 "key": c.id, "name": c.name, "parent_key": c.parent, "definition": c.definition, "colour": None,
                 "kind": c.kind, "outcomes": "[]", "direction": None, "codebook": book_id,

@@ -115,7 +115,7 @@ def test_convert_csv_to_yaml(tmp_path):
     TABLE.to_csv(tmp_path / "t.csv", index=False)
     result = convert(tmp_path / "t.csv", tmp_path / "t.yaml")
     assert result == {"source": str(tmp_path / "t.csv"), "target": str(tmp_path / "t.yaml"), "codebook": "t",
-                      "version": "1.0", "codes": 4, "terms": 2}
+                      "version": "1.0", "codes": 4, "terms": 2, "warnings": []}
     assert len(load_codebook(tmp_path / "t.yaml").codes) == 4
 
 

@@ -26,7 +26,13 @@ def _summary(path: Path, codebook: Codebook) -> dict:
     return {"file": str(path), "valid": True, "id": codebook.id, "name": codebook.name,
             "version": codebook.version, "codes": len(codebook.codes),
             "cross_cutting": sum(c.kind == "cross-cutting" for c in codebook.codes),
-            "terms": codebook.n_terms(), "problems": []}
+            "terms": codebook.n_terms(), "problems": [], "warnings": [str(w) for w in codebook.warnings]}
+
+
+def _warn(warnings: list) -> None:
+    """Warnings go to stderr, one a line, so --json output stays parseable."""
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @codebook_app.command("validate")
@@ -48,6 +54,7 @@ def validate_cmd(
             raise
         emit({"file": str(file), "valid": False, "problems": [p.to_dict() for p in exc.problems]}, True)
         raise typer.Exit(1)
+    _warn(codebook.warnings)
     emit(_summary(file, codebook), as_json, title=None if as_json else f"{file}: valid")
 
 
@@ -62,6 +69,7 @@ def load_cmd(
     from ..project import Project
 
     codebook = load_codebook(file)
+    _warn(codebook.warnings)
     source = file.read_text(encoding="utf-8-sig")
     with Project.open(project) as opened:
         diff = load_into_project(opened, codebook, source)
@@ -82,6 +90,7 @@ def convert_cmd(
     from ..codebook_formats import convert
 
     result = convert(source, target, reference)
+    _warn(result["warnings"])
     if as_json:
         emit(result, True)
     else:

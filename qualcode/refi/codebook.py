@@ -228,7 +228,7 @@ def _assemble(imported: list[_Imported], path: Path, origin: str, reference: Cod
         id=slugify(path.stem), name=path.stem, version="1.0",
         description=f"Imported from {path.name} (made by {origin}).",
         changelog=[ChangeEntry(version="1.0", changes=[f"Imported from {path.name} ({origin})."])],
-        codes=codes)
+        origin=origin, codes=codes)
 
 
 def _name_paths(codebook: Codebook) -> dict[tuple[str, ...], Code]:

@@ -242,7 +242,7 @@ class _Reader:
         book = Codebook(id=book_id, name=name, version=version,
                         description=f"Imported from {self.path.name} (made by {self.origin}).",
                         changelog=[ChangeEntry(version=version, changes=[f"Imported from {self.path.name}."])],
-                        codes=codes)
+                        origin=self.origin, codes=codes)
         conn.execute(sa.insert(store.codes), [{
             "key": c.id, "name": c.name, "parent_key": c.parent, "definition": c.definition,
             "colour": c.colour, "kind": c.kind, "outcomes": "[]", "direction": None, "codebook": book_id,
