@@ -10,8 +10,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-install whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# An editable install skips pyproject's data-files, so the JupyterLab setting that saves
+# widget state with notebooks (jupyter/qualcode-widgets.json) is copied in here.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d
+
+$(VENV)/.installed: pyproject.toml jupyter/qualcode-widgets.json | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	mkdir -p $(LAB_OVERRIDES) && cp jupyter/qualcode-widgets.json $(LAB_OVERRIDES)/
 	touch $@
 
 install: $(VENV)/.installed

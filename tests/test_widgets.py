@@ -175,43 +175,43 @@ def test_any_spans_render_exactly(text: str, data) -> None:
 def test_queue_follows_review_queue_order(coded: Project) -> None:
     widget = ReviewWidget(coded, reviewer="jo")
     assert widget.current["confidence"] == 0.55  # closest to 0.5 first
-    assert "It helps." in widget.card.value and "lemma match &#x27;help&#x27;" in widget.card.value
-    assert "1 of 2" in widget.counter.value
+    assert widget.item["text"] == "It helps." and widget.item["explanation"] == "lemma match 'help'"
+    assert (widget.position, widget.total) == (0, 2)
+    assert "It helps." in widget._repr_mimebundle_()[0]["text/html"]
 
 
-def test_accept_click_saves_with_audit_trail(coded: Project) -> None:
+def test_accept_saves_with_audit_trail(coded: Project) -> None:
     widget = ReviewWidget(coded, reviewer="jo")
     first = int(widget.current["id"])
-    widget.accept_button.click()
+    widget._on_msg(widget, {"action": "accept"}, [])  # what the Accept button sends
     row = coded.codings().set_index("id").loc[first]
     assert row["status"] == "accepted"
     events = coded.coding_events(first)
     assert list(events["action"]) == ["create", "accept"] and events["actor"].iloc[-1] == "jo"
-    assert widget.progress.value == 1 and "1 accepted" in widget.counter.value
+    assert widget.position == 1 and widget.counts["accept"] == 1
 
 
 def test_keys_reject_skip_and_undo(coded: Project) -> None:
     widget = ReviewWidget(coded, reviewer="jo")
     first, second = (int(i) for i in widget.queue["id"])
-    widget.shortcut.value = "r"
-    assert widget.shortcut.value == ""  # cleared, ready for the next key
+    widget.key("r")
     assert coded.codings().set_index("id").at[first, "status"] == "rejected"
-    widget.shortcut.value = "s"
+    widget.key("s")
     assert coded.codings().set_index("id").at[second, "status"] == "suggested"
-    assert "Nothing left" in widget.card.value and widget.accept_button.disabled
-    widget.shortcut.value = "u"
+    assert widget.item == {} and widget.current is None
+    widget.key("u")
     assert coded.codings().set_index("id").at[first, "status"] == "suggested"
     assert int(widget.current["id"]) == first
     assert list(coded.coding_events(first)["action"]) == ["create", "reject", "undo"]
-    widget.shortcut.value = "x"
-    assert "Unknown key 'x'" in widget.message.value
+    widget.key("x")
+    assert widget.error and "Unknown key 'x'" in widget.message
 
 
 def test_change_code_rejects_and_codes_the_span_again(coded: Project) -> None:
     widget = ReviewWidget(coded, reviewer="jo", code="barrier")
     target = widget.current
-    widget.new_code.value = "practice.supervision"
-    widget.change_button.click()
+    widget.change_to = "practice.supervision"
+    widget.key("c")
     codings = coded.codings().set_index("id")
     assert codings.at[int(target["id"]), "status"] == "rejected"
     new = coded.codings(coder="jo")
@@ -220,13 +220,38 @@ def test_change_code_rejects_and_codes_the_span_again(coded: Project) -> None:
     assert "recode" in list(coded.coding_events(int(target["id"]))["action"])
 
 
+def test_adjust_the_span_then_accept_and_undo_both(coded: Project) -> None:
+    widget = ReviewWidget(coded, reviewer="jo", method="rules:lemma", min_confidence=0.8)
+    assert widget.total == 1 and widget.item["text"] == "The caseloads are still high."
+    target = int(widget.current["id"])
+    widget.key("ArrowLeft")  # the end moves back a word
+    assert widget.item["text"] == "The caseloads are still" and widget.item["id"] == target
+    widget.key("a")
+    row = coded.codings().set_index("id").loc[target]
+    assert (row["status"], row["snippet"]) == ("accepted", "The caseloads are still")
+    widget.key("u")
+    widget.key("u")
+    row = coded.codings().set_index("id").loc[target]
+    assert (row["status"], row["snippet"]) == ("suggested", "The caseloads are still high.")
+
+
+def test_bulk_accept_after_preview(coded: Project) -> None:
+    widget = ReviewWidget(coded, reviewer="jo", code="practice")  # practice and its descendants
+    preview = widget.preview_bulk()
+    assert list(preview["code"]) == ["practice.caseloads"] and len(widget.preview) == 1
+    widget.accept_previewed()
+    assert set(coded.codings(code="practice.caseloads")["status"]) == {"accepted"}
+    assert set(coded.codings(code="barrier", coder="rules")["status"]) == {"suggested"}  # outside the filter
+    assert "Accepted 1 suggestion" in widget.message
+
+
 def test_decision_on_a_coding_gone_elsewhere_is_shown_not_raised(coded: Project) -> None:
     widget = ReviewWidget(coded, reviewer="jo")
     gone = int(widget.current["id"])
     with coded.transaction() as conn:
         conn.exec_driver_sql(f"DELETE FROM codings WHERE id = {gone}")
     widget.accept()
-    assert f"no coding with id {gone}" in widget.message.value
+    assert f"no coding with id {gone}" in widget.message and widget.error
     assert widget.position == 0
 
 
@@ -237,15 +262,16 @@ def test_reviewer_name_is_required(coded: Project) -> None:
 
 def test_empty_queue_says_so(coded: Project) -> None:
     widget = ReviewWidget(coded, reviewer="jo", method="learned")
-    assert widget.current is None and "Nothing left" in widget.card.value
+    assert widget.current is None and widget.item == {}
     widget.accept()
-    assert "nothing to decide" in widget.message.value
+    assert "nothing to decide" in widget.message
 
 
-def test_context_is_a_sentence_either_side(coded: Project) -> None:
+def test_context_is_a_sentence_either_side_with_role_and_speaker(coded: Project) -> None:
     widget = ReviewWidget(coded, reviewer="jo")  # first: "It helps."
-    assert "We talk about families &lt;and&gt; risks &amp; plans." in widget.card.value
-    assert "Group supervision is weekly now." not in widget.card.value  # two sentences back
+    assert "We talk about families <and> risks & plans." in widget.item["before"]
+    assert "Group supervision is weekly now." not in widget.item["before"]  # two sentences back
+    assert widget.item["speaker"] == "Respondent"
 
 
 # -- manual coding --------------------------------------------------------------------
