@@ -210,11 +210,11 @@ function render({ model, el: root }) {
     const c = model.get("codings").find((x) => x.id === Number(s.dataset.coding));
     if (!c) return;
     const conf = c.confidence == null ? "" : ` · confidence ${c.confidence.toFixed(2)}`;
-    tooltip.replaceChildren(
+    tooltip.replaceChildren(...[
       el("div", { class: "qc-tip-code", text: `${c.code_name} (${c.code})` }),
       el("div", { text: `${c.coder} · ${c.status} · ${c.method}${conf}` }),
       el("div", { text: `[${c.start}, ${c.end})` }),
-      c.memo ? el("div", { class: "qc-tip-memo", text: `Memo: ${c.memo}` }) : null);
+      c.memo ? el("div", { class: "qc-tip-memo", text: `Memo: ${c.memo}` }) : null].filter(Boolean));
     const r = s.getBoundingClientRect(), top = root.getBoundingClientRect();
     tooltip.style.left = `${r.right - top.left + 8}px`;
     tooltip.style.top = `${r.top - top.top}px`;
@@ -305,8 +305,11 @@ function render({ model, el: root }) {
     const top = root.getBoundingClientRect();
     const r = rect || panel.getBoundingClientRect();
     palette.style.left = `${Math.max(0, r.left - top.left)}px`;
-    palette.style.top = `${r.bottom - top.top + 6}px`;
     palette.hidden = false;
+    // below the selection, or above it when the window has no room below
+    const height = Math.max(palette.offsetHeight, 280);
+    const below = r.bottom + 6 + height <= window.innerHeight;
+    palette.style.top = below ? `${r.bottom - top.top + 6}px` : `${Math.max(0, r.top - top.top - height - 6)}px`;
     filterCodes();
     search.focus();
   }
