@@ -119,7 +119,8 @@ def test_known_names_with_team_labels_and_a_statistical_model(tmp_path):
     labels = {(r.text, r.start): r.label for r in found.rows}
     assert labels[("Jo Bloggs", 0)] == "[Social Worker 1]" and labels[("Jo", 25)] == "[Social Worker 1]"
     assert {lab for (t, _), lab in labels.items() if t == "Sam"} == {"[Mum]"}
-    assert ("sam", text.index("sam")) not in labels  # a lower-case word is not the name
+    assert labels[("sam", text.index("sam"))] == "[Mum]"  # lower case, in a document that names Sam
+    assert ("will", text.index("will")) not in labels  # a stop word is never taken for "Will"
     assert labels[("Exampletown", text.index("Exampletown"))] == "[Place 1]"
     assert found.model == nlp.meta["name"]  # the model used is reported
     assert not any("no statistical NER" in n for n in found.not_checked)

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 from .. import store
 from ..nlp import load_pipeline
 from ..project import Project
-from .scrub import _originals_pattern
 from .key import Key, normalise
 from .known import _known_prefix, read_known_names
-from .labels import _name_variants, assign_labels, is_person
-from .patterns import NER_MODELS, NOT_CHECKED, SPEAKER_TYPES, _PRIORITY
+from .gazetteer import first_names, is_word
+from .labels import GENERIC_PERSON_TYPES, _name_variants, assign_labels, is_person, person_roles
+from .names import name_hits, namelike, speaker_hits
+from .patterns import NER_MODELS, NOT_CHECKED, NOT_NAMES, SPEAKER_TYPES, _PRIORITY
 from .records import Detection, Detections, KnownName, Span
 from .rules import _context, _cue_matcher, _regex_hits, _token_spans, looks_like_name
 # What a statistical model's entity labels become.
@@ -112,12 +116,16 @@ class Detector:
             found.extend(self._rule_hits(d, doc))
         if self.ner is not None:
             for d, doc in zip(docs, self.ner.pipe(texts, batch_size=16)):
-                for ent in doc.ents:
-                    kind = NER_TYPES.get(ent.label_)
-                    if kind:
-                        found.append(Detection(d["id"], d["name"], ent.start_char, ent.end_char, ent.text, kind,
-                                               "ner"))
+                found.extend(self._model_hits(d, doc))
         return found
+
+    def _model_hits(self, d: dict[str, Any], doc) -> Iterator[Detection]:
+        for ent in doc.ents:
+            kind = NER_TYPES.get(ent.label_)
+            if kind and _plausible_entity(ent.text):
+                yield Detection(d["id"], d["name"], ent.start_char, ent.end_char, ent.text, kind, "ner")
+        for s, e, text, kind in name_hits(doc):
+            yield Detection(d["id"], d["name"], s, e, text, kind, "name")
 
     def _rule_hits(self, d: dict[str, Any], doc) -> Iterator[Detection]:
         text = d["text"]
@@ -130,12 +138,30 @@ class Detector:
             yield Detection(d["id"], d["name"], span.start_char, span.end_char, span.text, prefix, "known name")
         for s, e, kind in _token_spans(doc, self._cue_matcher):
             yield Detection(d["id"], d["name"], s, e, text[s:e], kind, "cue")
+        for s, e, name in speaker_hits(text):
+            yield Detection(d["id"], d["name"], s, e, name, "Person", "speaker label")
+        if self.ner is None:  # with a model, the tagged Doc gives these (``_model_hits``)
+            for s, e, name, kind in name_hits(doc):
+                yield Detection(d["id"], d["name"], s, e, name, kind, "name")
 
     def find(self, text: str) -> list[Span]:
         """The identifiers in one text, each once, in order (see ``find_identifiers``)."""
         docs = [{"id": 0, "name": "", "text": text}]
         rows = _resolve_overlaps(_propagate(docs, self.scan(docs), Key()))
         return [Span(r.start, r.end, r.text, r.type, r.rule) for r in rows if r.start is not None]
+
+
+def _plausible_entity(text: str) -> bool:
+    """False for what the model sometimes calls a name or place: dates, roles, acronyms.
+
+    >>> [_plausible_entity(t) for t in ("22/04/2024", "Mum", "TAF", "Kelly Marsh", "KELLY")]
+    [False, False, False, True, True]
+    """
+    words = [w.strip("'’.,").lower() for w in text.split()]
+    if not any(c.isalpha() for c in text) or all(w in NOT_NAMES or w.endswith("'s") and w[:-2] in NOT_NAMES
+                                                  for w in words):
+        return False
+    return not (len(words) == 1 and text.isupper() and len(text) <= 4 and words[0] not in first_names())
 
 
 @functools.lru_cache(maxsize=4)
@@ -199,7 +225,33 @@ def detect(
             r.context = _context(by_id[r.document_id], r.start, r.end)
         else:
             r.context = "(speaker name; replaced wherever it appears)"
+    _settle_types(rows, key)
     return Detections(rows, _not_checked(detector.model_name, detector.known), detector.model_name)
+
+
+def _settle_types(rows: list[Detection], key: Key) -> None:
+    """One person, one role in the review file; a shared surname is typed and flagged.
+
+    A bare surname several people carry ("Marsh" of Kelly and Jayden Marsh) keeps a
+    label of its own and the reviewer is told whose it may be: never one person's label.
+    """
+    variants = _name_variants(rows, key)
+    roles = person_roles(rows, variants)
+    sharers: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        words = normalise(r.text).split()
+        if is_person(r.type) and len(words) > 1:
+            sharers[words[-1]].add(r.text)
+            sharers[words[0]].add(r.text)
+    for r in rows:
+        if not is_person(r.type):
+            continue
+        norm = normalise(r.text)
+        if variants.get(norm) == (norm, "Surname"):
+            r.type = "Surname"
+            r.context = f"CHECK: shared by {', '.join(sorted(sharers[norm]))}; say whose, or keep [Surname]. {r.context}"
+        elif r.type in GENERIC_PERSON_TYPES and norm in roles:
+            r.type = roles[norm]
 
 
 def _not_checked(model_name: str | None, known: list[KnownName]) -> list[str]:
@@ -226,19 +278,50 @@ def _propagate(docs: list[dict], found: list[Detection], key: Key) -> list[Detec
         kinds.setdefault(word, kind)
     if not kinds:
         return found
-    # One compiled regex, not a second tokenisation: whole words, any case, then capitalised only.
-    pattern = _originals_pattern(list(kinds) + [k + "s" for k, kind in kinds.items() if is_person(kind)])
+    # One compiled regex, not a second tokenisation: whole words (not "Jack" in "Jack-knifed"),
+    # any case; then capitalised, or a person's name in lower case that is no English word.
+    words = sorted(set(kinds) | {k + "s" for k, kind in kinds.items() if is_person(kind)}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+                         + r")(?!\w|-\w)", re.IGNORECASE)
+    named_in: dict[Any, set[str]] = defaultdict(set)  # document -> people's names found in it
+    for r in found:
+        if is_person(r.type):
+            named_in[r.document_id].add(normalise(r.text))
     extra = []
     for d in docs:
         text = d["text"]
         for m in pattern.finditer(text):
-            if not m.group()[:1].isupper():  # names are capitalised; "will" is not "Will"
-                continue
             norm, start, end = normalise(m.group()), m.start(), m.end()
             if norm not in kinds:  # "Connors mum": a possessive without its apostrophe
                 norm, end = norm[:-1], end - 1
+            if not m.group()[:1].isupper() and not (is_person(kinds[norm])
+                                                    and _lower_case_name(norm, norm in named_in[d["id"]])):
+                continue  # names are capitalised; "will" is not "Will", but "kelly" is Kelly
             extra.append(Detection(d["id"], d["name"], start, end, text[start:end], kinds[norm], "name variant"))
     return found + extra
+
+
+def _lower_case_name(norm: str, named_here: bool) -> bool:
+    """A name that stays a name in lower case: no English word, no role ("kelly", not "rose").
+
+    In a document that names the person (capitalised), an English word counts too
+    ("ruby" where Ruby is named), unless it is a stop word ("will" where Will is named).
+    """
+    words = norm.split()
+    if any(len(w) < 3 or w in NOT_NAMES or w in STOP_WORDS for w in words):
+        return False
+    return named_here or not any(is_word(w) for w in words)
+
+
+def _uncovered(r: Detection, ranges: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Stretches of ``r`` outside ``ranges`` that hold a word of two or more letters."""
+    covered = [False] * (r.end - r.start)
+    for s, e in ranges:
+        for i in range(max(s, r.start), min(e, r.end)):
+            covered[i - r.start] = True
+    for m in re.finditer(r"[^\W_](?:[\w'’\-]*[^\W_])?", r.text):
+        if not any(covered[m.start():m.end()]) and sum(c.isalpha() for c in m.group()) >= 2:
+            yield r.start + m.start(), r.start + m.end()
 
 
 def _resolve_overlaps(found: list[Detection]) -> list[Detection]:
@@ -249,10 +332,17 @@ def _resolve_overlaps(found: list[Detection]) -> list[Detection]:
     kept: list[Detection] = []
     for r in spans:
         ranges = taken[r.document_id]
-        if any(r.start < e and s < r.end for s, e in ranges):
+        if not any(r.start < e and s < r.end for s, e in ranges):
+            ranges.append((r.start, r.end))
+            kept.append(r)
             continue
-        ranges.append((r.start, r.end))
-        kept.append(r)
+        # A weaker detection reaching past the stronger one keeps its rest, so "Fiona" from
+        # "health visitor Fiona" does not leave "McLaren" of the model's "Fiona McLaren" behind.
+        for s, e in _uncovered(r, ranges):
+            if is_person(r.type) and not namelike(r.text[s - r.start:e - r.start]):
+                continue  # "Mrs" of the model's "Mrs Adewale" when a cue found "Adewale"
+            ranges.append((s, e))
+            kept.append(replace(r, start=s, end=e, text=r.text[s - r.start:e - r.start]))
     seen_speakers = set()
     for r in found:
         if r.start is None and (r.document_id, normalise(r.text)) not in seen_speakers:

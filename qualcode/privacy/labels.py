@@ -66,6 +66,7 @@ def assign_labels(rows: list[Detection], key: Key, fixed: dict[str, str]) -> dic
         if r.label.strip():
             chosen.setdefault(normalise(r.text), r.label.strip())
     variants = _name_variants(rows, key)
+    roles = person_roles(rows, variants)
     new_labels: list[str] = []
 
     def label_of(norm: str, type_: str) -> str:
@@ -77,7 +78,9 @@ def assign_labels(rows: list[Detection], key: Key, fixed: dict[str, str]) -> dic
             owner_type = next((x.type for x in rows if normalise(x.text) == owner), variants[norm][1])
             label = label_of(owner, owner_type)
         if label is None:
-            label = key.next_label(type_, list(chosen.values()) + new_labels)
+            if norm in variants and variants[norm] == (norm, "Surname"):
+                type_ = "Surname"  # shared by several people: its own label, never one person's
+            label = key.next_label(roles.get(norm, type_), list(chosen.values()) + new_labels)
             new_labels.append(label)
         chosen[norm] = label
         return label
@@ -86,3 +89,38 @@ def assign_labels(rows: list[Detection], key: Key, fixed: dict[str, str]) -> dic
         if not r.label.strip():
             r.label = label_of(normalise(r.text), r.type)
     return chosen
+
+
+# Person types that say nothing about the role: a cue's Child, Parent or Staff beats them.
+GENERIC_PERSON_TYPES = frozenset({"Person", "Surname", "Family member"})
+
+
+def owner_of(norm: str, variants: dict[str, tuple[str, str]]) -> str:
+    """The full name a one-word name belongs to ("kelly" -> "kelly marsh"), or itself."""
+    owner, kind = variants.get(norm, (norm, ""))
+    return norm if kind == "Surname" else owner
+
+
+def person_roles(rows: list[Detection], variants: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Normalised name -> the role a cue gave that person anywhere ("her son Jayden": Child).
+
+    The first specific role wins over generic ones ("Person" from the model, a speaker
+    label): one person, one role, whichever detection carried the cue.
+
+    >>> rows = [Detection(1, "d", 0, 12, "Jayden Marsh", "Person", "ner"),
+    ...         Detection(1, "d", 20, 26, "Jayden", "Child", "cue")]
+    >>> person_roles(rows, _name_variants(rows, Key()))
+    {'jayden marsh': 'Child', 'jayden': 'Child'}
+    """
+    owners: dict[str, str] = {}
+    for r in rows:
+        if not is_person(r.type) or r.type in GENERIC_PERSON_TYPES:
+            continue
+        owner = owner_of(normalise(r.text), variants)
+        owners.setdefault(owner, r.type)
+    roles = dict(owners)
+    for r in rows:
+        norm = normalise(r.text)
+        if norm not in roles and owner_of(norm, variants) in owners:
+            roles[norm] = owners[owner_of(norm, variants)]
+    return roles

@@ -69,6 +69,7 @@ christmas easter covid nhs gp cin cp lac taf sw kw hv dsl vcs eh dob rcpc ehcp m
 north south east west central
 interview interviews transcript transcription teams zoom meeting meetings evaluation wave site office
 review plan conference panel notes note date participant participants respondent interviewer
+keyworker supervisee supervisor senco camhs ofsted mash lado marac yot pru send dfe cafcass iro sgo ehc
 """.split())
 # Relation words: "my son Tyler", "Mum Tracey Holloway", "maternal aunt Leanne".
 CHILD_CUES = ("son", "daughter", "baby", "child", "niece", "nephew", "grandson", "granddaughter",
@@ -97,7 +98,7 @@ SPEAKER_TYPES = {"family interview": "Family member", "staff interview": "Staff"
 # Which rule wins when two detections overlap: lower first.
 _PRIORITY = {"known name": 0, "email": 1, "nhs number": 1, "ni number": 1, "postcode": 1,
              "date of birth": 1, "phone": 2, "school": 3, "address": 3, "speaker label": 4,
-             "cue": 5, "name variant": 6, "ner": 7, "occurrence": 8}
+             "cue": 5, "name variant": 6, "ner": 7, "name": 7, "occurrence": 8}
 
 DECISIONS = {"confirm": "confirm", "yes": "confirm", "y": "confirm", "ok": "confirm", "": "confirm",
              "reject": "reject", "no": "reject", "n": "reject", "x": "reject", "add": "add"}
@@ -106,9 +107,10 @@ CSV_COLUMNS = ["decision", "type", "label", "text", "document", "document_id", "
 
 NOT_CHECKED = (
     "identifiers in images, audio, scanned pages or embedded objects (only the imported text is read)",
-    "spelling variants, nicknames and misspellings of a name (e.g. 'Kez' for 'Kerry') unless added",
+    "that a nickname or misspelling is the same person ('Kez' for 'Kerry'): found as a name, labelled apart",
     "indirect identifiers: rare jobs, events, ages, relationships or places that point to one family",
     "dates other than dates of birth, and ages",
-    "names or places split across lines or words, and names written all in lower case",
+    "names or places split across lines or words; lower-case names that are not on the given-names list "
+    "and not written capitalised in the same document ('tiegan')",
     "document names, file names and the sha256 of the original files (checked, not changed)",
 )

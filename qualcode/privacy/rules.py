@@ -139,7 +139,7 @@ def _token_spans(doc, matcher: Matcher) -> Iterator[tuple[int, int, str]]:
         else:  # the name comes just after the cue (and a comma, bracket or full stop)
             i = start + 1
             if i < end and not doc[i].is_alpha:
-                if doc[i].text not in _GAPS.get(kind if doc[start].lower_ not in TITLE_CUES else "title", ",("):
+                if doc[i].text not in _GAPS.get(kind if doc[start].lower_ not in TITLE_CUES else "title", ",(:"):
                     continue
                 i += 1
             while i < end and _is_name_token(doc[i]) and doc[i].lower_ not in cues and len(names) < 3:

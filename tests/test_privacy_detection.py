@@ -1,0 +1,129 @@
+"""Names without cues, shared surnames, role cues, and the measured recall on the labelled set."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from qualcode import Project
+from qualcode.corpus import import_paths
+from qualcode.errors import InputError
+from qualcode.privacy import Detector, detect, find_identifiers, find_names
+from qualcode.privacy.scoring import parse_marked, read_marked
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+# The case note the issue was filed with, rewritten: a mother named without a cue, her
+# partner, a social worker after a form label, a child after "her son", a shared surname.
+CASE_NOTE = (
+    "Home visit 14/03/2024. Kelly was tearful and said the week had been hard. Darren came in "
+    "later and stayed in the kitchen.\n"
+    "Social worker: Priya Natarajan\n"
+    "Her son Jayden Marsh (DOB 02/09/2016) attends Oakfield Primary. Kelly Marsh agreed to the plan. "
+    "Marsh family known to services since 2019. Nan Brenda will help on Tuesdays.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def model_detector() -> Detector:
+    return Detector(model="auto")
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> Project:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    p = Project.create(tmp_path / "p.qc")
+    import_paths(p, [folder])
+    return p
+
+
+def test_names_without_a_cue_are_found(model_detector):
+    found = {s.text for s in model_detector.find(CASE_NOTE)}
+    assert {"Kelly", "Darren", "Priya Natarajan", "Jayden Marsh", "Kelly Marsh", "Brenda"} <= found
+    assert "Social" not in found and "Home" not in found
+
+
+def test_shared_surname_means_two_people_and_a_bare_surname_is_flagged(tmp_path, model_detector):
+    with _project(tmp_path, {"note.txt": CASE_NOTE}) as p:
+        rows = detect(p, detector=model_detector).rows
+    label = {r.text: r.label for r in rows}
+    assert label["Kelly Marsh"] != label["Jayden Marsh"]
+    assert label["Kelly"] == label["Kelly Marsh"]  # "Kelly" alone is the one Kelly
+    assert label["Marsh"] not in (label["Kelly Marsh"], label["Jayden Marsh"])
+    marsh = next(r for r in rows if r.text == "Marsh")
+    assert marsh.type == "Surname" and marsh.label.startswith("[Surname")
+    assert marsh.context.startswith("CHECK: shared by Jayden Marsh, Kelly Marsh")
+
+
+def test_role_cues_set_the_label_role(tmp_path, model_detector):
+    with _project(tmp_path, {"note.txt": CASE_NOTE}) as p:
+        rows = detect(p, detector=model_detector).rows
+    kind = {r.text: r.type for r in rows}
+    label = {r.text: r.label for r in rows}
+    assert kind["Jayden Marsh"] == "Child" and label["Jayden Marsh"].startswith("[Child")
+    assert kind["Priya Natarajan"] == "Staff" and label["Priya Natarajan"].startswith("[Staff")
+    assert kind["Brenda"] == "Person"  # "Nan": a relative, not a parent
+    assert kind["Oakfield Primary"] == "School" and kind["02/09/2016"] == "Date of birth"
+
+
+def test_lower_case_possessive_and_speaker_names_in_text(model_detector):
+    text = ("KELLY: me and kelly's mum went. Then darren came.\n"
+            "[00:01:20] Angela Thornton: I saw Jade's son at the hub.\n"
+            "Interviewer: Thanks.\nCase reference: CA-2024-117\n")
+    found = {s.text for s in model_detector.find(text)}
+    assert {"KELLY", "kelly", "darren", "Angela Thornton", "Jade"} <= found
+    assert not {"Interviewer", "Case reference", "Case"} & found
+
+
+def test_names_that_are_words_only_where_they_name_someone(model_detector):
+    text = "Rose said Bill would come. Later we picked a rose and paid the gas bill. Grace period ends Friday."
+    found = {(s.text, s.start) for s in model_detector.find(text)}
+    assert ("Rose", 0) in found and ("Bill", 10) in found
+    assert not {t for t, _ in found} & {"Grace", "Friday"}
+    # In a text that names Rose and Bill, their lower-case forms are taken as the names:
+    # a false alarm (one click in review) rather than a missed name.
+    assert ("rose", text.index("rose")) in found
+
+
+def test_public_find_functions_are_the_same_detector():
+    text = "Mrs Okonedo rang about her daughter Ruby on 07700 900412."
+    assert [s.text for s in find_names(text, model=None)] == ["Okonedo", "Ruby"]
+    kinds = {s.text: s.type for s in find_identifiers(text, model=None)}
+    assert kinds == {"Okonedo": "Person", "Ruby": "Child", "07700 900412": "Phone"}
+
+
+def test_marked_set_errors_name_the_file_and_line(tmp_path):
+    with pytest.raises(InputError, match=r"bad.txt.*line 2.*type 'NAME' is not one of"):
+        parse_marked("ok [[Jo|PERSON]]\nthen [[Kim|NAME]]", "bad.txt")
+    with pytest.raises(InputError, match="no .txt files"):
+        read_marked(tmp_path)
+
+
+def test_the_labelled_set_is_what_the_issue_asks_for():
+    items = read_marked(REPO / "benchmarks" / "data" / "names")
+    people = [g for item in items for g in item.gold if g.type == "PERSON"]
+    assert len(people) >= 300
+    assert sum(g.text.islower() for g in people) >= 30  # lower case, as transcription writes it
+    assert {"Rose", "Bill", "Hope", "Grace", "Will"} <= {g.text for g in people}
+    text = " ".join(item.text for item in items)
+    for word in ("a rose", "gas bill", "We hope", "Grace period"):  # the same words as words
+        assert word in text
+
+
+def test_benchmark_figures_reach_their_floor(model_detector):
+    """The benchmark's scorer on the whole set; floors are what the detector reaches, a little below."""
+    import pseudonymise as bench
+
+    rules, _, _, _ = bench.evaluate(None)
+    person = rules.set_index("type").loc["PERSON"]
+    assert person["recall"] >= 0.94 and person["precision"] >= 0.90
+    table, missed, _, _ = bench.evaluate("auto")
+    person = table.set_index("type").loc["PERSON"]
+    assert person["recall"] >= 0.98 and person["precision"] >= 0.85, missed
+    patterns = table.set_index("type").loc[["POSTCODE", "PHONE", "EMAIL", "DOB", "NHS", "NI", "SCHOOL"]]
+    assert (patterns["recall"] == 1.0).all()
