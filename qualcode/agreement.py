@@ -70,8 +70,10 @@ class AgreementResult:
 
     Columns: ``n_units`` (characters, segments or documents compared),
     ``coded_by_<coder>`` (units each coder coded), ``all_coded`` / ``any_coded``,
-    ``percent_agreement`` (0-1), ``kappa`` (Cohen's for two coders, Fleiss' for more;
-    see ``kappa_name``), ``alpha`` (Krippendorff, nominal), ``brennan_prediger``
+    ``percent_agreement`` (0-1, mean pairwise), ``percent_all_agree`` (0-1, units on
+    which every coder agrees; the same for two coders), ``kappa`` (Cohen's for two
+    coders, Fleiss' for more; see ``kappa_name``), ``scott_pi`` (two coders; Fleiss'
+    kappa for more), ``gwet_ac1`` (q = 2), ``alpha`` (Krippendorff, nominal), ``brennan_prediger``
     (q = 2), ``unitizing_alpha`` (character unit only) and ``flag`` ("" when nothing
     is wrong). ``overall`` adds ``n_codes``, ``n_documents``, ``mean_code_kappa``.
     """
@@ -111,6 +113,11 @@ class AgreementResult:
             table[f"Coded by {coder}"] = frame[f"coded_by_{coder}"].map(_count)
         table["Agreement %"] = frame["percent_agreement"].map(lambda v: _fmt(v * 100, 1))
         table[kappa] = frame["kappa"].map(_fmt)
+        if len(self.coders) > 2:
+            table["All agree %"] = frame["percent_all_agree"].map(lambda v: _fmt(v * 100, 1))
+        else:
+            table["Scott's π"] = frame["scott_pi"].map(_fmt)
+        table["Gwet's AC1"] = frame["gwet_ac1"].map(_fmt)
         table["Krippendorff's α"] = frame["alpha"].map(_fmt)
         table["Brennan–Prediger κ"] = frame["brennan_prediger"].map(_fmt)
         if self.unit == "character":
@@ -305,10 +312,15 @@ def _row(coders: list[str], counts: np.ndarray, n_coded_spans: int, unit_word: s
     keep = counts > 0
     data, weights = matrix[:, keep], counts[keep]
     values = {
-        "percent_agreement": stats.percent_agreement(data, weights),
-        "kappa": stats.cohen_kappa(data, weights) if n == 2 else stats.fleiss_kappa(data, weights),
-        "alpha": stats.krippendorff_alpha(data, "nominal", weights),
-        "brennan_prediger": stats.brennan_prediger(data, q=2, weights=weights),
+        "percent_agreement": stats.percent_agreement(data, unit_counts=weights),
+        "kappa": (stats.cohen_kappa(data, unit_counts=weights) if n == 2
+                  else stats.fleiss_kappa(data, unit_counts=weights)),
+        "alpha": stats.krippendorff_alpha(data, "nominal", unit_counts=weights),
+        "brennan_prediger": stats.brennan_prediger(data, q=2, unit_counts=weights),
+        # Scott's pi for two coders; Fleiss' kappa is its many-coder form (the kappa column).
+        "scott_pi": stats.scott_pi(data, unit_counts=weights) if n == 2 else stats.fleiss_kappa(data, unit_counts=weights),
+        "gwet_ac1": stats.gwet_ac1(data, q=2, unit_counts=weights),
+        "percent_all_agree": stats.percent_agreement(data, unit_counts=weights, definition="all_agree"),
     }
     if unitizing is not None:
         values["unitizing_alpha"] = unitizing
@@ -440,9 +452,9 @@ def agreement(
 
 
 def _columns(coders: list[str], unit: str, leading: list[str]) -> list[str]:
-    columns = leading + ["n_units"] + [f"coded_by_{c}" for c in coders] + ["all_coded", "any_coded",
-                                                                            "percent_agreement", "kappa", "alpha",
-                                                                            "brennan_prediger"]
+    columns = leading + ["n_units"] + [f"coded_by_{c}" for c in coders] + [
+        "all_coded", "any_coded", "percent_agreement", "percent_all_agree", "kappa", "scott_pi", "gwet_ac1", "alpha",
+        "brennan_prediger"]
     if unit == "character":
         columns.append("unitizing_alpha")
     return columns + ["flag"]

@@ -2,7 +2,7 @@
 
 Every function takes a *reliability matrix*: one row per coder, one column per unit
 (a character, a segment, a document …), the value each coder gave that unit, and
-``None`` or ``NaN`` where a coder gave none (missing). Optional ``weights`` say how
+``None`` or ``NaN`` where a coder gave none (missing). Optional ``unit_counts`` say how
 many identical units a column stands for, so a million characters coded in four
 distinct ways cost four columns, not a million (the project layer relies on this).
 
@@ -14,7 +14,11 @@ with a ``reason`` instead of an exception, so a table of many codes still render
 0.5
 
 Sources of the formulas:
-- Cohen, J. (1960). A coefficient of agreement for nominal scales.
+- Cohen, J. (1960). A coefficient of agreement for nominal scales; and (1968) Weighted
+  kappa: nominal scale agreement with provision for scaled disagreement or partial credit.
+- Scott, W. A. (1955). Reliability of content analysis: the case of nominal scale coding.
+- Gwet, K. L. (2008). Computing inter-rater reliability and its variance in the presence
+  of high agreement (AC1).
 - Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters.
 - Brennan, R. L. & Prediger, D. J. (1981). Coefficient kappa: some uses, misuses, and
   alternatives (the free-marginal kappa; Randolph 2005 for many raters).
@@ -112,14 +116,14 @@ def encode(data: Any, numeric: bool = False) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(labels, dtype=object)
 
 
-def _weights(weights: Any, n_units: int) -> np.ndarray:
-    if weights is None:
+def _unit_counts(unit_counts: Any, n_units: int) -> np.ndarray:
+    if unit_counts is None:
         return np.ones(n_units, dtype=float)
-    w = np.asarray(weights, dtype=float)
+    w = np.asarray(unit_counts, dtype=float)
     if w.shape != (n_units,):
-        raise ValueError(f"weights must give one count per unit ({n_units}); got shape {w.shape}")
+        raise ValueError(f"unit_counts must give one count per unit ({n_units}); got shape {w.shape}")
     if (w < 0).any() or not np.isfinite(w).all():
-        raise ValueError("weights must be finite counts >= 0")
+        raise ValueError("unit_counts must be finite counts >= 0")
     return w
 
 
@@ -149,52 +153,186 @@ def _pairwise_agreement(counts: np.ndarray, w: np.ndarray) -> tuple[float, float
 # -- the statistics ------------------------------------------------------------
 
 
-def percent_agreement(data: Any, weights: Any = None) -> Statistic:
-    """Observed agreement: the share of agreeing coder pairs, per unit, averaged.
+PERCENT_DEFINITIONS = ("mean_pairwise", "all_agree")
+WEIGHTINGS = ("linear", "quadratic")
 
-    With two coders this is the share of units both coded alike. Units that fewer than
+
+def percent_agreement(data: Any, unit_counts: Any = None, definition: str = "mean_pairwise") -> Statistic:
+    """Observed agreement, by one of the two definitions in use (``definition``):
+
+    - ``"mean_pairwise"``: the share of agreeing coder pairs, per unit, averaged (what
+      Fleiss' kappa, Krippendorff's alpha and Gwet's AC1 build on);
+    - ``"all_agree"``: the share of units on which every coder who rated it gave the
+      same value (what most QDA tools report for more than two coders).
+
+    With two coders both are the share of units coded alike. Units that fewer than
     two coders rated are left out (they hold no pair to compare).
 
     >>> percent_agreement([[1, 1, 0, None], [1, 0, 0, 1]]).value
     0.6666666666666666
+    >>> data = [[1, 1, 0], [1, 0, 0], [1, 1, 1]]
+    >>> round(percent_agreement(data).value, 3), round(percent_agreement(data, definition="all_agree").value, 3)
+    (0.556, 0.333)
     """
+    if definition not in PERCENT_DEFINITIONS:
+        raise ValueError(f"definition must be one of {PERCENT_DEFINITIONS}; got {definition!r}")
     codes, values = encode(data)
-    w = _weights(weights, codes.shape[1])
-    p_o, n = _pairwise_agreement(value_counts(codes, len(values)), w)
+    w = _unit_counts(unit_counts, codes.shape[1])
+    counts = value_counts(codes, len(values))
+    if definition == "all_agree":
+        rated = counts.sum(axis=1)
+        ok = (rated >= 2) & (w > 0)
+        n = float(w[ok].sum())
+        if n == 0:
+            return _undefined("percent agreement (all agree)", 0,
+                              "fewer than 2 pairable values: no unit was rated by two coders")
+        unanimous = counts[ok].max(axis=1) == rated[ok]
+        return Statistic("percent agreement (all agree)", float((unanimous * w[ok]).sum() / n), n)
+    p_o, n = _pairwise_agreement(counts, w)
     if n == 0:
         return _undefined("percent agreement", 0, "fewer than 2 pairable values: no unit was rated by two coders")
     return Statistic("percent agreement", p_o, n)
 
 
-def cohen_kappa(data: Any, weights: Any = None) -> Statistic:
+def _encode_on(data: Any, categories: Sequence[Any] | None) -> tuple[np.ndarray, np.ndarray]:
+    """``encode``, or, given ``categories`` in their order, indices into that list."""
+    if categories is None:
+        return encode(data)
+    codes, values = encode(data)
+    position = {v: i for i, v in enumerate(categories)}
+    unknown = [v for v in values.tolist() if v not in position]
+    if unknown:
+        raise ValueError(f"value {unknown[0]!r} is not among the categories {list(categories)}")
+    mapping = np.array([position[v] for v in values.tolist()] + [-1], dtype=np.int64)
+    return mapping[codes], np.asarray(list(categories), dtype=object)
+
+
+def _two_coder_table(name: str, data: Any, categories: Sequence[Any] | None, unit_counts: Any
+                     ) -> tuple[np.ndarray, float] | Statistic:
+    """The two coders' joint proportions (categories × categories), or an undefined Statistic."""
+    codes, values = _encode_on(data, categories)
+    if codes.shape[0] != 2:
+        raise ValueError(f"{name} compares exactly two coders; got {codes.shape[0]}. Use fleiss_kappa")
+    w = _unit_counts(unit_counts, codes.shape[1])
+    both = (codes >= 0).all(axis=0) & (w > 0)
+    n = float(w[both].sum())
+    if n == 0:
+        return _undefined(name, 0, "fewer than 2 pairable values: no unit was rated by both coders")
+    table = np.zeros((len(values), len(values)))
+    np.add.at(table, (codes[0, both], codes[1, both]), w[both])
+    return table / n, n
+
+
+def cohen_kappa(data: Any, *, weighting: str | None = None, categories: Sequence[Any] | None = None,
+                unit_counts: Any = None, weights: Any = None) -> Statistic:
     """Cohen's kappa for exactly two coders (units either coder left blank are dropped).
+
+    ``weighting`` makes it Cohen's (1968) weighted kappa for ordered categories:
+    ``"linear"`` (disagreement weight |i - j|) or ``"quadratic"`` ((i - j)²), i and j
+    the positions of the two values in ``categories`` (the full scale in order, e.g.
+    1..5 even if nobody chose 3) or, without it, among the sorted values that occur
+    (as scikit-learn does). ``unit_counts`` says how many identical units each column
+    stands for; it is not a weighting (the old name ``weights`` is refused for that
+    reason).
 
     Undefined (NaN) when chance agreement is total, i.e. both coders used one and the
     same category for every unit: there is no variation left to agree on.
 
     >>> cohen_kappa([[1, 1, 0, 0], [1, 0, 0, 0]]).value
     0.5
+    >>> round(cohen_kappa([[1, 2, 3, 4], [1, 3, 3, 5]], weighting="linear", categories=[1, 2, 3, 4, 5]).value, 3)
+    0.667
+    """
+    if weights is not None:
+        raise TypeError("cohen_kappa(weights=) is ambiguous and no longer accepted: pass unit_counts= for how "
+                        "many identical units each column stands for, or weighting='linear'/'quadratic' for "
+                        "weighted kappa")
+    if weighting is not None and weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be None, 'linear' or 'quadratic'; got {weighting!r}")
+    if weighting is not None and categories is None:
+        try:
+            np.asarray(data, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError("weighted kappa needs the order of the categories: give categories=[...] "
+                             "(e.g. ['disagree', 'not sure', 'agree']) or numbers") from None
+    name = "Cohen's kappa" if weighting is None else f"Cohen's weighted kappa ({weighting})"
+    found = _two_coder_table(name, data, categories, unit_counts)
+    if isinstance(found, Statistic):
+        return found
+    table, n = found
+    rows, cols = table.sum(axis=1), table.sum(axis=0)
+    if weighting is None:
+        p_o = float(np.trace(table))
+        p_e = float((rows * cols).sum())
+        if math.isclose(p_e, 1.0):
+            return _undefined(name, n, "one category only: both coders gave every unit the same "
+                              "value, so kappa is undefined", p_o=p_o, p_e=p_e)
+        return Statistic(name, (p_o - p_e) / (1 - p_e), n, None, {"p_o": p_o, "p_e": p_e})
+    i, j = np.indices(table.shape)
+    distance = np.abs(i - j).astype(float) ** (1 if weighting == "linear" else 2)
+    d_o = float((distance * table).sum())
+    d_e = float((distance * np.outer(rows, cols)).sum())
+    if math.isclose(d_e, 0.0):
+        return _undefined(name, n, "one category only: both coders gave every unit the same "
+                          "value, so kappa is undefined", D_o=d_o, D_e=d_e)
+    return Statistic(name, 1 - d_o / d_e, n, None, {"D_o": d_o, "D_e": d_e})
+
+
+def scott_pi(data: Any, unit_counts: Any = None) -> Statistic:
+    """Scott's (1955) pi for two coders: kappa with chance agreement from the two
+    coders' pooled category shares (Fleiss' kappa is its generalisation to more).
+
+    >>> round(scott_pi([[1, 1, 0, 0], [1, 0, 0, 0]]).value, 3)
+    0.467
+    """
+    found = _two_coder_table("Scott's pi", data, None, unit_counts)
+    if isinstance(found, Statistic):
+        return found
+    table, n = found
+    p_o = float(np.trace(table))
+    pooled = (table.sum(axis=1) + table.sum(axis=0)) / 2
+    p_e = float((pooled ** 2).sum())
+    if math.isclose(p_e, 1.0):
+        return _undefined("Scott's pi", n, "one category only: both coders gave every unit the same "
+                          "value, so pi is undefined", p_o=p_o, p_e=p_e)
+    return Statistic("Scott's pi", (p_o - p_e) / (1 - p_e), n, None, {"p_o": p_o, "p_e": p_e})
+
+
+def gwet_ac1(data: Any, q: int | None = None, unit_counts: Any = None) -> Statistic:
+    """Gwet's (2008) AC1 for two or more coders, missing values allowed.
+
+    ``p_a`` is the mean pairwise agreement over units rated by two or more coders;
+    chance agreement is ``p_e = sum_k pi_k (1 - pi_k) / (q - 1)``, ``pi_k`` the mean
+    share of category k among each unit's ratings. It stays stable when one category
+    is very common (a code on few units), where kappa drops. ``q`` is the number of
+    categories coders could choose from (2 for coded / not coded); by default those
+    that occur.
+
+    >>> round(gwet_ac1([[1, 1, 0, 0], [1, 0, 0, 0]], q=2).value, 3)
+    0.529
     """
     codes, values = encode(data)
-    if codes.shape[0] != 2:
-        raise ValueError(f"Cohen's kappa compares exactly two coders; got {codes.shape[0]}. Use fleiss_kappa")
-    w = _weights(weights, codes.shape[1])
-    both = (codes >= 0).all(axis=0) & (w > 0)
-    n = w[both].sum()
+    w = _unit_counts(unit_counts, codes.shape[1])
+    q = len(values) if q is None else q
+    if q < 2:
+        return _undefined("Gwet's AC1", 0, "one category only: give q, the number of categories the "
+                          "coders could choose from")
+    if len(values) > q:
+        raise ValueError(f"q={q} but the data hold {len(values)} categories")
+    counts = value_counts(codes, len(values))
+    p_a, n = _pairwise_agreement(counts, w)
     if n == 0:
-        return _undefined("Cohen's kappa", 0, "fewer than 2 pairable values: no unit was rated by both coders")
-    table = np.zeros((len(values), len(values)))
-    np.add.at(table, (codes[0, both], codes[1, both]), w[both])
-    table /= n
-    p_o = float(np.trace(table))
-    p_e = float((table.sum(axis=1) * table.sum(axis=0)).sum())
+        return _undefined("Gwet's AC1", 0, "fewer than 2 pairable values: no unit was rated by two coders")
+    rated = counts.sum(axis=1)
+    ok = (rated >= 1) & (w > 0)
+    shares = (counts[ok] / rated[ok, None] * w[ok, None]).sum(axis=0) / w[ok].sum()
+    p_e = float((shares * (1 - shares)).sum() / (q - 1))
     if math.isclose(p_e, 1.0):
-        return _undefined("Cohen's kappa", n, "one category only: both coders gave every unit the same "
-                          "value, so kappa is undefined", p_o=p_o, p_e=p_e)
-    return Statistic("Cohen's kappa", (p_o - p_e) / (1 - p_e), n, None, {"p_o": p_o, "p_e": p_e})
+        return _undefined("Gwet's AC1", n, "chance agreement is total", p_o=p_a, p_e=p_e)
+    return Statistic("Gwet's AC1", (p_a - p_e) / (1 - p_e), n, None, {"p_o": p_a, "p_e": p_e, "q": float(q)})
 
 
-def fleiss_kappa_counts(counts: Any, weights: Any = None) -> Statistic:
+def fleiss_kappa_counts(counts: Any, unit_counts: Any = None) -> Statistic:
     """Fleiss' kappa from a units × categories table of rater counts.
 
     Every unit must have the same number of raters (Fleiss 1971); a table with
@@ -206,7 +344,7 @@ def fleiss_kappa_counts(counts: Any, weights: Any = None) -> Statistic:
     table = np.asarray(counts, dtype=float)
     if table.ndim != 2:
         raise ValueError("counts must be a units × categories table")
-    w = _weights(weights, table.shape[0])
+    w = _unit_counts(unit_counts, table.shape[0])
     keep = w > 0
     table, w = table[keep], w[keep]
     if table.shape[0] == 0:
@@ -229,7 +367,7 @@ def fleiss_kappa_counts(counts: Any, weights: Any = None) -> Statistic:
     return Statistic("Fleiss' kappa", (p_bar - p_e) / (1 - p_e), n, None, {"p_o": p_bar, "p_e": p_e})
 
 
-def fleiss_kappa(data: Any, weights: Any = None) -> Statistic:
+def fleiss_kappa(data: Any, unit_counts: Any = None) -> Statistic:
     """Fleiss' kappa for two or more coders, from a reliability matrix.
 
     Missing raters: Fleiss' kappa assumes a fixed number of raters per unit, so units
@@ -239,7 +377,7 @@ def fleiss_kappa(data: Any, weights: Any = None) -> Statistic:
     codes, values = encode(data)
     if codes.shape[0] < 2:
         raise ValueError("Fleiss' kappa needs at least two coders")
-    w = _weights(weights, codes.shape[1])
+    w = _unit_counts(unit_counts, codes.shape[1])
     complete = (codes >= 0).all(axis=0)
     dropped = float(w[~complete].sum())
     counts = value_counts(codes[:, complete], len(values))
@@ -248,7 +386,7 @@ def fleiss_kappa(data: Any, weights: Any = None) -> Statistic:
     return Statistic(stat.name, stat.value, stat.n_units, stat.reason, {**stat.details, "dropped_units": dropped})
 
 
-def brennan_prediger(data: Any, q: int | None = None, weights: Any = None) -> Statistic:
+def brennan_prediger(data: Any, q: int | None = None, unit_counts: Any = None) -> Statistic:
     """Brennan–Prediger (free-marginal) kappa: ``(p_o - 1/q) / (1 - 1/q)``.
 
     ``q`` is the number of categories coders could choose from (2 for coded /
@@ -260,7 +398,7 @@ def brennan_prediger(data: Any, q: int | None = None, weights: Any = None) -> St
     0.6
     """
     codes, values = encode(data)
-    w = _weights(weights, codes.shape[1])
+    w = _unit_counts(unit_counts, codes.shape[1])
     if q is None:
         q = len(values)
         if q < 2:
@@ -297,7 +435,7 @@ def _distances(level: str, values: np.ndarray, n_c: np.ndarray) -> np.ndarray:
     return (between - (n_c[lo] + n_c[hi]) / 2) ** 2
 
 
-def krippendorff_alpha(data: Any, level: str = "nominal", weights: Any = None) -> Statistic:
+def krippendorff_alpha(data: Any, level: str = "nominal", unit_counts: Any = None) -> Statistic:
     """Krippendorff's alpha for any number of coders, with missing values.
 
     Coincidence-matrix formulation of Krippendorff (2011): units rated by fewer than
@@ -311,7 +449,7 @@ def krippendorff_alpha(data: Any, level: str = "nominal", weights: Any = None) -
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
     codes, values = encode(data, numeric=level != "nominal")
-    w = _weights(weights, codes.shape[1])
+    w = _unit_counts(unit_counts, codes.shape[1])
     counts = value_counts(codes, len(values))
     m = counts.sum(axis=1)
     ok = (m >= 2) & (w > 0)

@@ -217,10 +217,14 @@ def test_table_for_report(six_documents):
     project, _ = six_documents
     table = agreement(project, ["alex", "sam"], unit="document").table_for_report()
     assert list(table.columns) == ["Code", "Documents", "Coded by alex", "Coded by sam", "Agreement %",
-                                   "Cohen's κ", "Krippendorff's α", "Brennan–Prediger κ", "Note"]
+                                   "Cohen's κ", "Scott's π", "Gwet's AC1", "Krippendorff's α", "Brennan–Prediger κ",
+                                   "Note"]
     assert table.iloc[-1]["Code"] == "All codes (pooled)"
     support = table[table["Code"] == "Support"].iloc[0]
     assert (support["Agreement %"], support["Cohen's κ"]) == ("66.7", "0.250")
+    # 4 of 6 alike, each coded 4 of 6: Scott's pi equals kappa (equal marginals);
+    # AC1's chance agreement is 2 * (2/3) * (1/3) = 4/9, so AC1 = (2/3 - 4/9) / (5/9) = 0.4
+    assert (support["Scott's π"], support["Gwet's AC1"]) == ("0.250", "0.400")
     other = table[table["Code"] == "Other"].iloc[0]
     assert other["Cohen's κ"] == "–" and other["Note"].startswith("one category only")
 

@@ -15,9 +15,11 @@ from qualcode.agreement_stats import (
     encode,
     fleiss_kappa,
     fleiss_kappa_counts,
+    gwet_ac1,
     krippendorff_alpha,
     merge_spans,
     percent_agreement,
+    scott_pi,
     unitizing_alpha,
 )
 
@@ -178,7 +180,7 @@ def test_bad_inputs_are_refused_with_a_message():
     with pytest.raises(ValueError, match="level must be one of"):
         krippendorff_alpha([[1, 2], [1, 2]], "cardinal")
     with pytest.raises(ValueError, match="one count per unit"):
-        percent_agreement([[1, 2], [1, 2]], weights=[1, 2, 3])
+        percent_agreement([[1, 2], [1, 2]], unit_counts=[1, 2, 3])
     with pytest.raises(ValueError, match="q=2 but the data hold 3"):
         brennan_prediger([[1, 2, 3], [1, 2, 3]], q=2)
     with pytest.raises(ValueError, match="one row per coder"):
@@ -201,6 +203,83 @@ def test_cohen_matches_scikit_learn_on_random_data():
     assert cohen_kappa([a, b]).value == pytest.approx(cohen_kappa_score(a, b))
 
 
+def _ratings(seed: int, n: int = 200, k: int = 5, coders: int = 2, missing: float = 0.0) -> np.ndarray:
+    """Coders x units of ordinal ratings 1..k that mostly agree, some missing (NaN)."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(1, k + 1, n)
+    rows = [np.where(rng.random(n) < 0.7, truth, np.clip(truth + rng.integers(-2, 3, n), 1, k)) for _ in range(coders)]
+    data = np.array(rows, dtype=float)
+    data[rng.random(data.shape) < missing] = np.nan
+    return data
+
+
+@pytest.mark.parametrize("weighting", ["linear", "quadratic"])
+def test_weighted_kappa_matches_scikit_learn_and_statsmodels(weighting):
+    """Cohen's weighted kappa against sklearn's cohen_kappa_score(weights=) and
+    statsmodels' cohens_kappa(wt=), on a 1..5 scale with a value nobody used."""
+    from sklearn.metrics import cohen_kappa_score
+    from statsmodels.stats.inter_rater import cohens_kappa, to_table
+
+    a, b = _ratings(1).astype(int)
+    b[b == 3] = 4  # coder b never says 3: the scale still has five points
+    ours = cohen_kappa([a, b], weighting=weighting, categories=[1, 2, 3, 4, 5]).value
+    assert ours == pytest.approx(cohen_kappa_score(a, b, weights=weighting, labels=[1, 2, 3, 4, 5]))
+    table, _ = to_table(np.column_stack([a, b]), bins=np.arange(0.5, 6))
+    assert ours == pytest.approx(cohens_kappa(table, wt=weighting).kappa)
+
+
+def test_weighted_kappa_takes_text_scales_in_their_order_and_refuses_ambiguous_calls():
+    scale = ["strongly disagree", "disagree", "not sure", "agree", "strongly agree"]
+    a = ["agree", "agree", "disagree", "strongly agree", "not sure", "strongly disagree"]
+    b = ["strongly agree", "agree", "not sure", "strongly agree", "not sure", "disagree"]
+    numbers = cohen_kappa([[scale.index(v) for v in a], [scale.index(v) for v in b]], weighting="quadratic",
+                          categories=range(5)).value
+    assert cohen_kappa([a, b], weighting="quadratic", categories=scale).value == pytest.approx(numbers)
+    with pytest.raises(ValueError, match="needs the order of the categories"):
+        cohen_kappa([a, b], weighting="linear")
+    with pytest.raises(ValueError, match="not among the categories"):
+        cohen_kappa([a, b], weighting="linear", categories=scale[:3])
+    with pytest.raises(ValueError, match="weighting must be"):
+        cohen_kappa([[1, 2], [1, 2]], weighting="squared")
+    with pytest.raises(TypeError, match="unit_counts= for how many identical units"):
+        cohen_kappa([[1, 2], [1, 2]], weights=[1, 1])
+    with pytest.raises(TypeError):
+        cohen_kappa([[1, 2], [1, 2]], [1, 1])  # the old positional counts no longer pass silently
+
+
+def test_scott_pi_matches_statsmodels_fleiss_for_two_coders():
+    """Fleiss' kappa with two raters is Scott's pi (Fleiss 1971)."""
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa as sm_fleiss
+
+    data = _ratings(2).astype(int)
+    table, _ = aggregate_raters(data.T)
+    assert scott_pi(data).value == pytest.approx(sm_fleiss(table, method="fleiss"))
+    assert scott_pi(data).value != pytest.approx(cohen_kappa(data).value, abs=1e-6)  # unequal marginals differ
+
+
+@pytest.mark.parametrize("coders,missing", [(2, 0.0), (3, 0.1), (4, 0.25)])
+def test_gwet_ac1_and_percent_agreement_match_irrcac(coders, missing):
+    """Gwet's AC1 and mean pairwise agreement against irrCAC (a port of Gwet's own R
+    functions), with missing ratings."""
+    pd = pytest.importorskip("pandas")
+    from irrCAC.raw import CAC
+
+    data = _ratings(3 + coders, n=150, coders=coders, missing=missing)
+    est = CAC(pd.DataFrame(data.T)).gwet()["est"]
+    assert gwet_ac1(data).value == pytest.approx(est["coefficient_value"], abs=1e-5)
+    assert percent_agreement(data).value == pytest.approx(est["pa"], abs=1e-5)
+
+
+def test_the_two_percent_agreement_definitions():
+    """Three coders, two units: unit 1 all agree; unit 2 two of three (1 agreeing pair of 3)."""
+    data = [[1, 1], [1, 1], [1, 0]]
+    assert percent_agreement(data).value == pytest.approx((1 + 1 / 3) / 2)
+    assert percent_agreement(data, definition="all_agree").value == pytest.approx(0.5)
+    assert percent_agreement([[1, 0], [1, 1]], definition="all_agree").value == percent_agreement([[1, 0], [1, 1]]).value
+    with pytest.raises(ValueError, match="definition must be one of"):
+        percent_agreement(data, definition="unanimous")
+
+
 def test_alpha_matches_the_krippendorff_package_when_installed():
     krippendorff = pytest.importorskip("krippendorff")
     for level in ("nominal", "ordinal", "interval", "ratio"):
@@ -215,8 +294,8 @@ def test_weights_equal_repeated_units(rows):
     weighted = [[a for a, _, _ in rows], [b for _, b, _ in rows]]
     weights = [w for _, _, w in rows]
     expanded = [[a for a, _, w in rows for _ in range(w)], [b for _, b, w in rows for _ in range(w)]]
-    for fn in (percent_agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha):
-        got, want = fn(weighted, weights=weights), fn(expanded)
+    for fn in (percent_agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha, scott_pi, gwet_ac1):
+        got, want = fn(weighted, unit_counts=weights), fn(expanded)
         assert (math.isnan(got.value) and math.isnan(want.value)) or got.value == pytest.approx(want.value)
 
 

@@ -51,7 +51,7 @@ def binary_kappa(a: np.ndarray, b: np.ndarray) -> float:
         return math.nan
     counts = np.bincount(a.astype(int) * 2 + b.astype(int), minlength=4)
     keep = counts > 0
-    return float(cohen_kappa(_PATTERNS[:, keep], weights=counts[keep]).value)
+    return float(cohen_kappa(_PATTERNS[:, keep], unit_counts=counts[keep]).value)
 
 
 @dataclass
