@@ -8,7 +8,8 @@ coding's stripe, moves its end, writes a memo, reviews two suggestions by keyboa
 saves, shuts the kernel down and reopens the notebook: the widgets show their last view
 from the saved widget state, with no "Error displaying widget". A second notebook shows
 a 20,000-word transcript with 500 codings and the browser's own time to first render is
-recorded in ``out/screenshots/browser_render.json``. Screenshots go to ``out/screenshots/``.
+recorded in ``out/screenshots/browser_render.json``. On the way the coded passage is
+retrieved as one of its code's passages and selected again from that list. Screenshots go to ``out/screenshots/``.
 """
 
 from __future__ import annotations
@@ -248,6 +249,17 @@ def test_code_by_hand_in_jupyterlab(tmp_path: Path) -> None:
                 assert (row["start"], row["end"]) == (chosen["start"], new_end)
                 assert list(notes["text"]) == ["Lesson: start group supervision early."]
                 assert list(notes["author"]) == ["researcher_a"]
+
+                # the coding is retrieved as a passage of its code; clicking it selects it again
+                page.locator(".qc-browser .qc-panel:not([hidden]) .qc-close").click()
+                page.locator(".qc-browser .qc-find-a").select_option(code)
+                page.locator(".qc-browser .qc-find").click()
+                result = page.locator(f".qc-browser .qc-result[data-coding='{coding_id}']")
+                result.wait_for(timeout=30_000)
+                assert "Social Worker" in result.inner_text() and "Wave 1" in result.inner_text()
+                result.click()
+                page.locator(f".qc-browser .qc-panel:not([hidden]):has-text('coding {coding_id}')").wait_for(timeout=30_000)
+                page.screenshot(path=str(SCREENSHOTS / "coding_retrieved.png"))
 
                 # 3. review two suggestions by keyboard
                 card = page.locator(".qc-review .qc-r-card")

@@ -110,3 +110,25 @@ def test_attribute_sheet_edits_one_cell_and_refuses_bad_keys(lab):
         attribute_sheet(lab.project, "code")
     sheet.entity = "case"
     assert [r["name"] for r in sheet.rows] == ["C003"]
+
+
+def test_retrieve_lists_passages_and_jumps_to_them(lab):
+    browser = DocumentBrowser(lab.project, "W1_FAM01_parent.txt", coder="sam")
+    frame = browser.retrieve("activity")
+    assert len(frame) == 2 and browser.segments_title.endswith("2 passage(s)")
+    first = browser.segments[0]
+    assert first["document"] == DOC and first["role"] == "Social Worker" and first["text"]
+    browser._on_msg(browser, {"action": "jump", "document": DOC, "id": first["coding_id"]}, [])
+    assert browser.document == DOC and browser.selected == first["coding_id"]
+    browser._on_msg(browser, {"action": "retrieve", "code": "barrier", "how": "and", "other": "activity"}, [])
+    assert browser.segments_title.startswith("barrier AND activity: 1 passage")
+    browser._on_msg(browser, {"action": "retrieve", "code": "barrier", "how": "or", "other": "activity"}, [])
+    assert browser.error and "how='and'" in browser.message
+
+
+def test_a_colour_chosen_in_the_legend_is_stored(lab):
+    browser = DocumentBrowser(lab.project, DOC, coder="sam")
+    browser._on_msg(browser, {"action": "colour", "code": "barrier", "colour": "#123456"}, [])
+    assert {c["key"]: c["colour"] for c in browser.codes}["barrier"] == "#123456"
+    browser._on_msg(browser, {"action": "colour", "code": "barrier", "colour": "blue"}, [])
+    assert browser.error and "not a colour" in browser.message

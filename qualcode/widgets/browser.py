@@ -64,6 +64,8 @@ class DocumentBrowser(anywidget.AnyWidget):
     message = t.Unicode("").tag(sync=True)
     error = t.Bool(False).tag(sync=True)
     render_ms = t.Float(0.0).tag(sync=True)  # set by the front end: time to first full render
+    segments = t.List().tag(sync=True)  # retrieved passages (coded segments or a coding query)
+    segments_title = t.Unicode("").tag(sync=True)
 
     def __init__(self, project: Project, document: int | str | None = None, coder: str = "",
                  code: str = "", coder_filter: str = "", status: str = "", **kwargs: Any):
@@ -224,6 +226,33 @@ class DocumentBrowser(anywidget.AnyWidget):
             self.message = "Undone."
         self._act(run)
 
+    def retrieve(self, code: str, other: str | None = None, how: str = "", within: int = 10):
+        """List ``code``'s passages in every document, or a coding query with ``other``
+        (``how`` = "and", "not" or "near" within ``within`` words); returns the DataFrame."""
+        def run():
+            if other and how:
+                frame = retrieval.coding_query(self.project, code, other, how=how, within=int(within), context=1)
+                title = f"{code} {'within ' + str(within) + ' words of' if how == 'near' else how.upper()} {other}"
+            else:
+                frame = retrieval.coded_segments(self.project, code)
+                title = f"Passages coded {code} (and its descendants)"
+            keep = ["coding_id", "document", "role", "wave", "speaker", "code", "start", "end", "before", "text",
+                    "after"]
+            self.segments = [{k: ("" if v is None or v != v else (int(v) if k in ("coding_id", "start", "end")
+                                                                 else str(v))) for k, v in row.items()}
+                             for row in frame[keep].astype(object).to_dict("records")]
+            self.segments_title = f"{title}: {len(frame)} passage(s)"
+            return frame
+        return self._act(run)
+
+    def jump(self, document: str, coding_id: int) -> None:
+        """Show ``document`` with coding ``coding_id`` selected (from a retrieved passage)."""
+        def run():
+            if document != self.document:
+                self.show(document)
+            self.selected = int(coding_id)
+        self._act(run)
+
     def set_colour(self, code: str, colour: str) -> None:
         """Give a code another colour (stored in the project)."""
         def run():
@@ -254,6 +283,11 @@ class DocumentBrowser(anywidget.AnyWidget):
             self.write_memo(content.get("text", ""), content.get("id"))
         elif action == "undo":
             self.undo()
+        elif action == "retrieve":
+            self.retrieve(content["code"], content.get("other") or None, content.get("how") or "",
+                          content.get("within") or 10)
+        elif action == "jump":
+            self.jump(content["document"], content["id"])
         elif action == "colour":
             self.set_colour(content["code"], content["colour"])
         elif action == "error":  # a selection the front end could not map (e.g. out of the document)

@@ -56,6 +56,16 @@ function render({ model, el: root }) {
   const toolbar = el("div", { class: "qc-toolbar" },
     docSelect, codeFilter, coderFilter, statusFilter,
     el("label", { class: "qc-snap-label" }, snap, " snap to words"), undoButton, docMemoButton);
+  const findA = el("select", { class: "qc-find-a", title: "code to retrieve" });
+  const findHow = el("select", { class: "qc-find-how", title: "passages of the code, or a coding query" },
+    el("option", { value: "", text: "its passages" }), el("option", { value: "and", text: "AND" }),
+    el("option", { value: "not", text: "NOT" }), el("option", { value: "near", text: "NEAR (words)" }));
+  const findB = el("select", { class: "qc-find-b", title: "second code of a coding query" });
+  const findWithin = el("input", { type: "number", class: "qc-find-within", value: 10, min: 0, title: "within N words" });
+  const findButton = el("button", { class: "qc-find", text: "Retrieve" });
+  const retrieveBar = el("div", { class: "qc-toolbar qc-retrieve" }, "Retrieve ", findA, findHow, findB, findWithin, findButton);
+  const results = el("div", { class: "qc-results" });
+  const colourInput = el("input", { type: "color", class: "qc-colour-input", hidden: "" });
   const message = el("div", { class: "qc-message", role: "status" });
   const stripes = el("div", { class: "qc-stripes" });
   const textRoot = el("div", { class: "qc-text" });
@@ -65,7 +75,7 @@ function render({ model, el: root }) {
   const tooltip = el("div", { class: "qc-tooltip", hidden: "" });
   const palette = el("div", { class: "qc-palette", hidden: "" });
   const panel = el("div", { class: "qc-panel", hidden: "" });
-  root.replaceChildren(toolbar, message, legend, scroller, tooltip, palette, panel);
+  root.replaceChildren(toolbar, retrieveBar, results, message, legend, colourInput, scroller, tooltip, palette, panel);
 
   let pieces = []; // [{start, node(text), text}] in order
   let selection = null; // {start, end} pending coding
@@ -83,6 +93,9 @@ function render({ model, el: root }) {
     docSelect.value = model.get("document");
     const codes = model.get("codes");
     options(codeFilter, codes.map((c) => [c.key, `${c.name} (${c.key})`]), model.get("code_filter"), "all codes");
+    const keep = [findA.value, findB.value];
+    options(findA, codes.map((c) => [c.key, `${c.name} (${c.key})`]), keep[0], "(choose a code)");
+    options(findB, codes.map((c) => [c.key, `${c.name} (${c.key})`]), keep[1], "(second code)");
     options(coderFilter, model.get("coders").map((c) => [c, c]), model.get("coder_filter"), "all coders");
     options(statusFilter, model.get("statuses").map((s) => [s, s]), model.get("status_filter"), "any status");
     snap.checked = model.get("snap");
@@ -387,6 +400,47 @@ function render({ model, el: root }) {
     if (item) setTrait("code_filter", codeFilter.value === item.dataset.code ? "" : item.dataset.code);
   });
 
+  // -- retrieval: passages of a code, or a coding query, across documents --------------
+  findButton.addEventListener("click", () => {
+    if (!findA.value) return;
+    send({ action: "retrieve", code: findA.value, how: findHow.value, other: findB.value || null,
+      within: Number(findWithin.value) || 0 });
+  });
+  function drawResults() {
+    const rows = model.get("segments");
+    if (!model.get("segments_title")) { results.replaceChildren(); return; }
+    results.replaceChildren(el("div", { class: "qc-results-title", text: model.get("segments_title") }),
+      ...rows.map((r) => el("div", { class: "qc-result", "data-coding": r.coding_id, title: "show it in the document",
+        onclick: () => send({ action: "jump", document: r.document, id: r.coding_id }) },
+        el("div", { class: "qc-result-where", text: [r.document, r.role, r.wave, r.speaker].filter(Boolean).join(" · ") }),
+        el("span", { class: "qc-result-context", text: r.before }), el("mark", { text: r.text }),
+        el("span", { class: "qc-result-context", text: r.after }))));
+  }
+
+  // -- colours: click a legend swatch to choose another ------------------------------
+  let colourFor = null;
+  legend.addEventListener("click", (e) => {
+    const swatch = e.target.closest(".qc-swatch");
+    if (!swatch) return;
+    e.stopPropagation();
+    colourFor = swatch.parentElement.dataset.code;
+    colourInput.value = (codeInfo().get(colourFor) || {}).colour || "#888888";
+    colourInput.click();
+  }, true);
+  colourInput.addEventListener("change", () => {
+    if (colourFor) send({ action: "colour", code: colourFor, colour: colourInput.value });
+  });
+
+  function showSelected() {
+    const s = stripes.querySelector(`.qc-stripe[data-coding="${model.get("selected")}"]`);
+    const c = model.get("codings").find((x) => x.id === model.get("selected"));
+    if (s && c) {
+      const top = s.offsetTop - scroller.clientHeight / 3;
+      scroller.scrollTop = Math.max(0, top);
+      selectSpan(c);
+    }
+  }
+
   // -- keep in step with Python --------------------------------------------------------
   const redrawText = () => { root.dataset.document = model.get("document"); drawAll(); };
   model.on("change:text", redrawText);
@@ -394,12 +448,15 @@ function render({ model, el: root }) {
   model.on("change:codes", () => { drawToolbar(); drawStripes(); });
   model.on("change:message", drawMessage);
   model.on("change:error", drawMessage);
-  model.on("change:selected", () => { drawStripes(); drawPanel(); });
+  model.on("change:selected", () => { drawStripes(); drawPanel(); showSelected(); });
+  model.on("change:segments", drawResults);
+  model.on("change:segments_title", drawResults);
   const observer = new ResizeObserver(() => drawStripes());
   observer.observe(textRoot);
 
   root.dataset.document = model.get("document");
   drawAll();
+  drawResults();
   requestAnimationFrame(() => {
     const ms = performance.now() - t0;
     root.dataset.renderMs = ms.toFixed(1);
