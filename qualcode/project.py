@@ -453,8 +453,9 @@ class Project:
                 "direction": c.direction, "snippet": text[c.start:c.end][:200],
                 "created_at": stamp, "updated_at": stamp,
             })
-        ids = _insert_rows(conn, store.codings, rows)
-        _record_creates(conn, ids, rows, new, actor or self.team_user(), stamp)
+        member = self.team_user()  # row-level security applies to them, and COPY cannot pass it
+        ids = _insert_rows(conn, store.codings, rows, bulk=member is None)
+        _record_creates(conn, ids, rows, new, actor or member, stamp)
         return ids
 
 
@@ -467,16 +468,22 @@ def _permission_denied(location: str, exc: sa.exc.DBAPIError) -> PermissionDenie
     )
 
 
-def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_ids: bool = True) -> list[int]:
+def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_ids: bool = True,
+                 bulk: bool = True) -> list[int]:
     """Insert many rows at once and return their ids, in order.
 
     Auto-coding writes tens of thousands of suggestions, so on SQLite we skip
     SQLAlchemy's per-row parameter handling and RETURNING: we take the write lock
     first, so the ids after the current maximum are ours, and hand the driver one
-    executemany. Other databases take the portable RETURNING path.
+    executemany. On PostgreSQL we take the ids from the table's sequence in one query
+    and stream the rows with COPY (``_copy_rows``) unless ``bulk`` is off (row-level
+    security applies: PostgreSQL refuses COPY FROM there). Other databases take the
+    portable RETURNING path.
     """
     if not rows:
         return []
+    if conn.dialect.name == "postgresql" and bulk:
+        return _copy_rows(conn, table, rows, want_ids)
     if conn.dialect.name != "sqlite":
         if not want_ids:
             conn.execute(sa.insert(table), rows)
@@ -495,6 +502,34 @@ def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_id
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", params)
+    return ids
+
+
+def _copy_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_ids: bool) -> list[int]:
+    """PostgreSQL's bulk path: ids reserved from the sequence, then one COPY FROM STDIN.
+
+    COPY skips per-row statement handling on both sides; for tens of thousands of
+    suggestions it is what keeps writing to a server near writing to a local file.
+    It runs on the SQLAlchemy connection's own psycopg connection, so it is part of the
+    caller's transaction.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()
+    columns = list(rows[0])
+    ids: list[int] = []
+    if want_ids:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       (table.name, len(rows)))
+        ids = [r[0] for r in cursor.fetchall()]
+        columns = ["id", *columns]
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        if want_ids:
+            for i, r in zip(ids, rows):
+                copy.write_row((i, *r.values()))
+        else:
+            for r in rows:
+                copy.write_row(tuple(r.values()))
+    cursor.close()
     return ids
 
 
@@ -523,6 +558,9 @@ def _record_creates(conn: sa.Connection, ids: list[int], rows: list[dict], new: 
     if conn.dialect.name == "sqlite" and ids[-1] - ids[0] == len(ids) - 1 and _sqlite_has_json(conn):
         conn.exec_driver_sql(_CREATE_EVENTS_SQL, (actor or None, stamp, ids[0], ids[-1]))
         return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_CREATE_EVENTS_SQL, (actor or None, stamp, ids))
+        return
     _insert_rows(conn, store.coding_events, [
         {"coding_id": i, "action": "create", "actor": actor or c.coder, "at": stamp,
          "before": None, "after": json.dumps(_public(r)), "batch": None}
@@ -535,6 +573,15 @@ _CREATE_EVENTS_SQL = (
     "SELECT k.id, 'create', coalesce(?, c.name), ?, json_object("
     + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
     + ") FROM codings k JOIN coders c ON c.id = k.coder_id WHERE k.id BETWEEN ? AND ?"
+)
+
+
+# PostgreSQL builds the same events server-side from the rows just written.
+_PG_CREATE_EVENTS_SQL = (
+    "INSERT INTO coding_events (coding_id, action, actor, at, after) "
+    "SELECT k.id, 'create', coalesce(%s, c.name), %s, json_build_object("
+    + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
+    + ")::text FROM codings k JOIN coders c ON c.id = k.coder_id WHERE k.id = ANY(%s) ORDER BY k.id"
 )
 
 
