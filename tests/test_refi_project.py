@@ -153,6 +153,8 @@ def test_cli_import_of_a_qdpx(tmp_path):
                               str(SAMPLES / "nvivo12win_oltas.qdpx"), "--json"])
     assert out.exit_code == 0, out.output
     assert "97 codings" in out.output and "picture source" in out.output
+    table = runner.invoke(app, ["import", str(qc), str(SAMPLES / "atlasti8mac_standard-project_TestProject.qdpx")])
+    assert "not imported: PictureSource 'cornflakes-n-milk.jpg' (2 coding(s)): picture source" in table.output
     with Project.open(qc) as p:
         assert len(p.codings()) == 97
 

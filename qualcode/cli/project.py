@@ -42,6 +42,11 @@ def import_(
                               case_column=case_column, progress=not as_json, interviewer_names=interviewer)
     emit(report.to_frame(), as_json)
     if not as_json:
+        from ..corpus import PROJECT_FORMATS  # loaded already by the import
+
+        for result in report.results:  # a whole project (.qdpx, Taguette): what came in, what could not
+            if result.status != "failed" and Path(result.file).suffix.lower() in PROJECT_FORMATS:
+                typer.echo("\n" + result.message)
         counts = ", ".join(f"{n} {status}" for status, n in report.counts().items())
         typer.echo(f"\n{counts}")
     if report.failed:  # the rest is imported; say which failed, and exit non-zero so scripts notice
