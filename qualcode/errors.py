@@ -20,6 +20,10 @@ class ProjectError(QualcodeError):
     """A project file that cannot be opened, created or used as asked."""
 
 
+class DamagedProject(ProjectError):
+    """The project file is a qualcode project whose database can no longer be read whole."""
+
+
 class NewerProjectError(ProjectError):
     """The project was written by a newer qualcode; opening it could corrupt it."""
 

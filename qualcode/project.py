@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import migrations, store, write_lock
-from .errors import NewerProjectError, NotFoundError, PermissionDenied, ProjectError
+from .errors import DamagedProject, NewerProjectError, NotFoundError, PermissionDenied, ProjectError
 from .team import connection
 from .team.connection import is_url, masked
 
@@ -600,11 +600,40 @@ def _sqlite_has_json(conn: sa.Connection) -> bool:
     return _HAS_JSON[version]
 
 
+NOT_A_PROJECT_FIX = "Fix: open the .qc file that `qualcode init` created."
+DAMAGED_FIX = ("Fix: restore the latest copy `qualcode backup` made (or a migration's .bak); "
+               "`qualcode check` lists what can still be read")
+
+
 def _check_sqlite_header(path: Path) -> None:
+    """Refuse, without writing a byte, a file that is not a qualcode project or is damaged.
+
+    Opening a project sets WAL mode, which rewrites the file's header; done to an empty
+    file or to another program's SQLite database, that would change a file that is not
+    ours. So the file is first read through a read-only connection.
+    """
+    if path.stat().st_size == 0:
+        raise ProjectError(f"{path}: not a qualcode project (the file is empty). {NOT_A_PROJECT_FIX}")
     with open(path, "rb") as fh:
         head = fh.read(16)
-    if head and head != b"SQLite format 3\x00":
-        raise ProjectError(
-            f"{path}: not a qualcode project (not an SQLite file). Fix: open the .qc file "
-            "that `qualcode init` created."
-        )
+    if head != b"SQLite format 3\x00":
+        raise ProjectError(f"{path}: not a qualcode project (not an SQLite file). {NOT_A_PROJECT_FIX}")
+    import sqlite3
+    from urllib.parse import quote
+
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ProjectError(f"{path}: cannot be opened ({exc}). Fix: check the file's permissions.") from None
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" not in tables:
+            raise ProjectError(f"{path}: not a qualcode project (an SQLite database of another program). "
+                               f"{NOT_A_PROJECT_FIX}")
+        conn.execute("SELECT value FROM meta WHERE key = 'app'").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return  # another process is writing: the project is whole enough to wait for
+        raise DamagedProject(f"{path}: the project file is damaged ({exc}). {DAMAGED_FIX}.") from None
+    finally:
+        conn.close()

@@ -9,7 +9,7 @@ import typer
 from ..errors import ProjectError
 from .lazy import Lazy, Project
 
-check_project = Lazy("qualcode.integrity", "check")
+check_location = Lazy("qualcode.integrity", "check_location")
 from .app import app
 from .location import ProjectArgument
 from .output import JsonOption, emit
@@ -30,9 +30,8 @@ def backup(project: str = ProjectArgument(),
 @app.command()
 def check(project: str = ProjectArgument(),
           as_json: bool = JsonOption) -> None:
-    """Verify integrity: the database, every coding's span and code. Exit 1 on problems."""
-    with Project.open(project) as p:
-        result = check_project(p)
+    """Verify integrity: the database, every row, every coding's span, code and audit trail. Exit 1 on problems."""
+    result = check_location(project)
     if as_json:
         emit({"ok": result.ok, "checks": result.checks, "problems": result.to_frame()}, True)
     else:
