@@ -133,6 +133,7 @@ def test_maxqda_lower_case_sources_folder_and_document_groups(project):
 
 
 @needs_samples
+@pytest.mark.backends
 def test_importing_the_same_file_twice_adds_nothing(project):
     first = import_qdpx(project, SAMPLES / "nvivo12win_oltas.qdpx")
     second = import_qdpx(project, SAMPLES / "nvivo12win_oltas.qdpx")
@@ -195,6 +196,7 @@ def _quote_span(raw: str, quote: str, units: str) -> tuple[int, int]:
     return start, start + len(quote)
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("origin, units", [("NVivo for Windows 12.6", "utf16"), ("ATLAS.ti 9.1", "codepoint"),
                                            ("MAXQDA 2022", "codepoint")])
 def test_each_tool_counting_lands_on_the_quoted_text(project, tmp_path, origin, units):

@@ -40,6 +40,7 @@ def _squash(text: str) -> str:
 
 
 @needs_taguette
+@pytest.mark.backends
 def test_every_highlight_lands_on_its_own_text(project, made_by_taguette):
     db, manifest = made_by_taguette
     result = import_taguette(project, db)
