@@ -112,6 +112,8 @@ def autocode(
     coder: str = "rules",
     progress: bool = True,
     batch_size: int = 32,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> AutocodeResult:
     """Suggest codes for the project's documents from the codebooks' rules.
 
@@ -120,6 +122,11 @@ def autocode(
     ``result.codebooks_loaded``. ``documents`` limits the run to some documents (ids or
     names). Raises CodebookError when no code has anything to match and NotFoundError
     when there is nothing to code; the project is unchanged then.
+
+    ``workers`` (a local Dask cluster of that many processes) or ``scheduler`` (the
+    address of a running one) parse and match the documents on Dask workers, partition
+    by partition (``qualcode.distributed``); this process stays the one writer, so the
+    suggestions are the same as a run here. Both need ``qualcode[dask]``.
     """
     started = time.perf_counter()
     books = [_as_codebook(c) for c in codebooks]
@@ -134,20 +141,22 @@ def autocode(
     result = AutocodeResult(documents=len(infos), words=sum(i.words for i in infos), codes=len(rules.codes),
                             terms=rules.n_terms, model=model_name(model), coder=coder)
     result.codebooks_loaded = _ensure_loaded(project, books)
-    turns = load_turns(project, [i.id for i in infos])
     allowed = _CodeFilter(rules.codes)
     by_id = {i.id: i for i in infos}
-    texts = project.iter_texts(list(by_id))
-    parsed = nlp.pipe(((text, (doc_id, text)) for doc_id, text in texts), as_tuples=True, batch_size=batch_size)
+    if workers or scheduler:
+        from .distributed import suggest_on_cluster
+
+        found = suggest_on_cluster(project, infos, allowed, books, model, coder, result,
+                                   workers=workers, scheduler=scheduler)
+    else:
+        found = _suggest_here(project, infos, nlp, rules, allowed, coder, result, batch_size)
     pending: list[NewCoding] = []
     with project.transaction() as conn, _fewer_gc_pauses():
         # Read inside the write transaction: a run that started meanwhile waited for the
         # lock and now sees this run's suggestions, so nothing is written twice.
         existing = _existing(conn, coder, list(by_id))
-        for doc, (doc_id, text) in tqdm(parsed, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
-            info = by_id[doc_id]
-            for coding in _suggest(doc, text, doc_id, turns.get(doc_id, []), rules, allowed.codes_for(info),
-                                   coder, result):
+        for doc_id, codings in tqdm(found, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
+            for coding in codings:
                 key = (doc_id, coding.code, coding.start, coding.end)
                 if key in existing:
                     result.already_present += 1
@@ -164,6 +173,18 @@ def autocode(
             result.suggestions += len(pending)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _suggest_here(project: Project, infos: list[_DocumentInfo], nlp, rules: RuleSet, allowed: "_CodeFilter",
+                  coder: str, result: AutocodeResult, batch_size: int) -> Iterator[tuple[int, Iterator[NewCoding]]]:
+    """``(document id, its suggestions)`` for each document, parsed and matched in this process."""
+    turns = load_turns(project, [i.id for i in infos])
+    by_id = {i.id: i for i in infos}
+    texts = project.iter_texts(list(by_id))
+    parsed = nlp.pipe(((text, (doc_id, text)) for doc_id, text in texts), as_tuples=True, batch_size=batch_size)
+    for doc, (doc_id, text) in parsed:
+        yield doc_id, _suggest(doc, text, doc_id, turns.get(doc_id, []), rules, allowed.codes_for(by_id[doc_id]),
+                               coder, result)
 
 
 @contextmanager

@@ -88,3 +88,7 @@ class ProjectLocked(ProjectError):
 
 class PermissionDenied(ProjectError):
     """The database refused a change this team member's role does not allow."""
+
+
+class DaskUnavailable(QualcodeError):
+    """Auto-coding on a cluster was asked for, but Dask is missing or its scheduler unreachable."""

@@ -20,6 +20,10 @@ def autocode_cmd(
                               "pipeline was saved to; default: the built-in one, nothing downloaded."),
     documents: list[str] = typer.Option(None, "--documents", help="Only this document (name or id); repeat for several."),
     coder: str = typer.Option("rules", "--coder", help="The coder name the suggestions are recorded under."),
+    workers: int = typer.Option(None, "--workers", help="Parse and match on a local Dask cluster of this many "
+                                "worker processes (needs qualcode[dask]); default: in this process."),
+    scheduler: str = typer.Option(None, "--scheduler", help="The address of a running Dask scheduler, e.g. "
+                                  "tcp://10.0.0.5:8786 (every worker needs qualcode installed)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Suggest codes from the codebooks' keywords, phrases, patterns and regexes.
@@ -32,7 +36,7 @@ def autocode_cmd(
 
     with Project.open(project) as opened:
         result = autocode(opened, codebook, model=model, documents=documents or None, coder=coder,
-                          progress=not as_json)
+                          progress=not as_json, workers=workers, scheduler=scheduler)
     if as_json:
         emit({**result.summary(), "per_code": result.per_code}, True)
         return
