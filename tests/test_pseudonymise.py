@@ -14,7 +14,7 @@ from qualcode import Project
 from qualcode import pseudonymise as ps
 from qualcode.cli import app
 from qualcode.corpus import import_paths
-from qualcode.errors import InputError, ValidationProblems
+from qualcode.errors import InputError, ProjectLocked, ValidationProblems
 
 
 def _kinds(text: str) -> dict[str, str]:
@@ -234,3 +234,31 @@ def test_cli_detect_review_apply_status(tmp_path):
     result = runner.invoke(app, ["pseudonymise", "apply", str(project), "--detections", str(tmp_path / "none.csv"),
                                  "--key", str(key)])
     assert result.exit_code != 0 and "no such detections file" in str(result.exception)
+
+
+def test_key_and_detections_files_are_owner_only(tmp_path):
+    with _project(tmp_path, {"a.txt": "Visit at HV3 7QT."}) as p:
+        found = ps.detect(p, model=None)
+        review = found.write_csv(tmp_path / "det.csv")
+        (tmp_path / "keys").mkdir()
+        ps.apply(p, review, tmp_path / "keys" / "KEY.csv")
+    for path in (review, tmp_path / "keys" / "KEY.csv"):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert not list(tmp_path.glob(".*.tmp")) and not list((tmp_path / "keys").glob(".*.tmp"))
+
+
+def test_apply_refuses_while_another_program_holds_the_wal_and_says_where_originals_are(tmp_path):
+    import sqlite3
+
+    with _project(tmp_path, {"a.txt": "Visit at HV3 7QT."}) as p:
+        found = ps.detect(p, model=None)
+        other = sqlite3.connect(p.location)  # a notebook with the project open
+        other.execute("SELECT count(*) FROM documents").fetchone()
+        try:
+            with pytest.raises(ProjectLocked, match=r"another program has the project open.*p\.qc-wal.*nothing was "
+                                                    r"changed"):
+                ps.apply(p, found.rows, tmp_path / "KEY.csv")
+        finally:
+            other.close()
+        assert p.text(1) == "Visit at HV3 7QT." and ps.status(p).empty
+        assert not (tmp_path / "KEY.csv").exists()

@@ -25,7 +25,7 @@ from .record import ACTION, _record, status
 from .records import Detection, PseudonymiseReport
 from .review import read_detections
 from .scrub import _occurrences, _originals_pattern, _scrub, _scrub_json, _searchable
-from .sqlite_file import _clean_sqlite
+from .sqlite_file import scrubbing_transaction
 
 def _actor(by: str | None) -> str:
     if by:
@@ -64,9 +64,7 @@ def apply(
     actor, stamp = _actor(by), store.now()
     batch = f"{ACTION}-{stamp.replace(':', '')[:17]}-{uuid.uuid4().hex[:8]}"
     rejected = sum(r.decision == "reject" for r in rows)
-    with project.transaction() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left
+    with scrubbing_transaction(project) as conn:  # committed or killed, no page keeps an original
         texts = _texts(conn)
         spans = _confirmed_spans(project, rows, texts)
         mapping = assign_labels(spans, the_key, {})
@@ -84,7 +82,9 @@ def apply(
         report.residual = _residual(conn, the_key)
         _record(conn, report, spans, the_key, stamp)
         the_key.write(key_path)  # before commit: a failed write leaves the project as it was
-    report.warnings += _clean_sqlite(project)
+    if "://" in project.location:
+        report.warnings.append("the project is not a SQLite file: the server's own logs and backups may keep "
+                               "old text")
     if "://" not in project.location and key_path.resolve().parent == Path(project.location).resolve().parent:
         report.warnings.append(f"the key {key_path.name} is in the project's folder: move it to separate, "
                                "access-controlled storage before sharing the project")

@@ -98,15 +98,31 @@ def _label_number(label: str) -> int:
 
 
 def write_rows_csv(path: str | Path, rows: list[dict[str, Any]], columns: list[str]) -> Path:
-    """Write a CSV atomically (temp file, then rename), every text cell formula-safe."""
+    """Write a CSV atomically (temp file, then rename), every text cell formula-safe.
+
+    Both files written this way (the key and the detections) hold originals, so they are
+    created readable and writable by their owner only (mode 0600), from the first byte:
+    the temp file is opened with that mode, never loosened after the fact.
+    """
     path = Path(path)
     if not path.parent.exists():
         raise InputError(path, f"folder {path.parent} does not exist", "create it first or choose another path")
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: csv_safe("" if row.get(k) is None else row.get(k)) for k in columns})
-    os.replace(tmp, path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: csv_safe("" if row.get(k) is None else row.get(k)) for k in columns})
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, PRIVATE_MODE)  # a umask cannot widen it, but an inherited ACL default might
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+PRIVATE_MODE = 0o600  # owner may read and write; nobody else may do either
