@@ -25,13 +25,14 @@ code points. So every position goes through two steps:
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from typing import Callable
 
 from ..textnorm import normalise_text
 
 # Characters outside the Basic Multilingual Plane take two UTF-16 code units.
-_ASTRAL = 0x10000
+_ASTRAL_CHAR = re.compile("[\U00010000-\U0010FFFF]")
 
 
 class Utf16Index:
@@ -42,13 +43,8 @@ class Utf16Index:
     """
 
     def __init__(self, text: str):
-        # UTF-16 position of each astral character, in order.
-        self._astral: list[int] = []
-        extra = 0
-        for i, ch in enumerate(text):
-            if ord(ch) >= _ASTRAL:
-                self._astral.append(i + extra)
-                extra += 1
+        # UTF-16 position of each astral character, in order (the n-th is n units further on).
+        self._astral: list[int] = [m.start() + n for n, m in enumerate(_ASTRAL_CHAR.finditer(text))]
 
     def to_codepoint(self, unit: int) -> int:
         """The code point at UTF-16 unit ``unit``; a unit inside a pair rounds up."""
