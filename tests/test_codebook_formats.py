@@ -80,13 +80,13 @@ def test_docx_has_a_real_table_with_header_and_hierarchy(tmp_path):
     assert child.paragraph_format.left_indent > 0
     assert table.rows[2].cells[2].text == "\n".join(cb.codes[1].include)
     assert table.rows[0]._tr.trPr.xml.count("tblHeader") == 1
-    assert "Signs of Safety practice (version 1.0)" in document.paragraphs[0].text
+    assert f"Signs of Safety practice (version {cb.version})" in document.paragraphs[0].text
 
 
 def test_markdown_outline_tables():
     cb = load_codebook(SOS)
     text = to_markdown(cb)
-    assert text.startswith("# Signs of Safety practice (version 1.0)")
+    assert text.startswith(f"# Signs of Safety practice (version {cb.version})")
     assert "## Signs of Safety practice" in text
     assert "| Code | Definition | Include | Exclude | Example |" in text
     assert "| &nbsp;&nbsp;Danger statements |" in text
