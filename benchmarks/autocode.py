@@ -22,6 +22,12 @@ and prints throughputs (words/s) and ratios as a plain table. Usage:
     python benchmarks/autocode.py                 # 100k and 1M words
     python benchmarks/autocode.py --sizes 100k,1M,5M --repeat 1
     python benchmarks/autocode.py --profile 1M    # where auto-coding's time goes, by function
+    python benchmarks/autocode.py --workers 2 --sizes 1M,5M --repeat 1   # a local Dask cluster vs one process
+
+With ``--workers N`` it instead compares auto-coding in this process with the same run
+on a local Dask cluster of N single-threaded workers (``qualcode.distributed``), by
+wall time (the workers' CPU is not this process's), and prints each worker's peak
+memory. The cluster is started once; each run codes a fresh copy of the project.
 """
 
 from __future__ import annotations
@@ -233,12 +239,64 @@ def profile(words: int, top: int = 25) -> str:
     return out.getvalue()
 
 
+def measure_workers(words: int, books: list[Codebook], folder: Path, address: str, repeat: int) -> dict:
+    """Wall seconds of auto-coding here and on the cluster at ``address``, best of ``repeat``."""
+    project = build_project(folder, words, books)
+    imported = Path(project.location)
+    n_words = int(project.documents()["words"].sum())
+    project.close()
+    here, there, counts = [], [], set()
+    for attempt in range(repeat):
+        for where, times in ((None, here), (address, there)):
+            copy = imported.with_name(f"{imported.stem}_{'dask' if where else 'here'}{attempt}.qc")
+            shutil.copy(imported, copy)
+            with Project.open(copy) as run_on:
+                started = time.perf_counter()
+                result = autocode(run_on, books, progress=False, scheduler=where)
+                times.append(time.perf_counter() - started)
+            counts.add(result.suggestions)
+            copy.unlink()
+    if len(counts) != 1:
+        raise SystemExit(f"the runs wrote different numbers of suggestions: {sorted(counts)}")
+    return {"words": n_words, "suggestions": counts.pop(), "single_s": min(here), "dask_s": min(there),
+            "speedup": min(here) / min(there), "single_wps": n_words / min(here), "dask_wps": n_words / min(there)}
+
+
+def run_workers(sizes: list[int], workers: int, repeat: int) -> str:
+    """The ``--workers`` table: throughput here and on a local cluster, and each worker's peak memory."""
+    from distributed import Client, LocalCluster
+
+    from qualcode.distributed import peak_memory
+
+    books = codebooks()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client, \
+            tempfile.TemporaryDirectory() as tmp:
+        rows = [measure_workers(size, books, Path(tmp), cluster.scheduler_address, repeat) for size in sizes]
+        memory = client.run(peak_memory)
+    lines = [f"{workers} local Dask workers (1 thread each) vs this process; wall seconds, best of {repeat}",
+             f"{'words':>10} {'suggestions':>12} {'single_s':>9} {'dask_s':>8} {'speedup':>8} "
+             f"{'single_words/h':>15} {'dask_words/h':>13}"]
+    for r in rows:
+        lines.append(f"{r['words']:>10,} {r['suggestions']:>12,} {r['single_s']:>9.2f} {r['dask_s']:>8.2f} "
+                     f"{r['speedup']:>8.2f} {r['single_wps'] * 3600:>15,.0f} {r['dask_wps'] * 3600:>13,.0f}")
+    lines.append("peak memory per worker: " + ", ".join(
+        f"{address.rsplit(':', 1)[-1]}: {rss / 2**20:,.0f} MiB" for address, rss in sorted(memory.items())))
+    lines.append(f"peak memory of this process (reader and writer): {peak_memory() / 2**20:,.0f} MiB")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100k,1M", help="comma-separated corpus sizes in words (e.g. 100k,1M,5M)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; the best time of each is kept")
     parser.add_argument("--profile", metavar="SIZE", help="instead: profile one auto-coding run of SIZE words")
+    parser.add_argument("--workers", type=int, help="instead: compare with a local Dask cluster of N workers")
     args = parser.parse_args(argv)
+    if args.workers:
+        sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+        print(run_workers(sizes, args.workers, max(1, args.repeat)))
+        return
     if args.profile:
         print(profile(parse_size(args.profile)))
         return

@@ -45,6 +45,7 @@ def _rgb(colour: str) -> tuple[float, float, float]:
     return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=4096)  # loading a codebook asks for the same palette colours thousands of times
 def lab(colour: str) -> tuple[float, float, float]:
     """CIELAB (D65) coordinates of a ``#rrggbb`` colour, where distance tracks what eyes see.
 
