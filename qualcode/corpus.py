@@ -10,10 +10,10 @@ transaction: a file that fails leaves nothing behind, and the rest of a folder g
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import itertools
 import importlib
-import io
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -26,12 +26,14 @@ from . import store
 from .errors import ImportFailed, InputError, ProjectLocked, QualcodeError
 from .importers import ImportOptions, ParsedDocument, known_extensions, parser_for
 from .importers.base import SOURCE_TYPES
-from .project import Project
-from .textnorm import count_words, decode_text
+from .importers.tabular import TABLE_SUFFIXES, read_csv, stream_table
+from .project import Project, _insert_rows
+from .textnorm import count_words, is_mixed, mixed_warning
 
 # Sidecar columns with a meaning of their own; every other column is an attribute.
 _SIDECAR_KEY = ("file", "filename", "file_name", "document")
 _TURNS_PER_INSERT = 10_000
+_DOCS_PER_BATCH = 2_000  # documents written per executemany when a table streams its rows
 _ROLE_GROUP_SOURCE = {"staff": "staff interview", "family": "family interview", "partner": "partner interview"}
 
 
@@ -78,9 +80,13 @@ def read_sidecar(path: str | Path) -> dict[str, dict[str, str]]:
     path = Path(path)
     if not path.exists():
         raise InputError(path, "no such attributes file", "check the path given to --attributes")
-    text, _ = decode_text(path.read_bytes(), path.name)
-    rows = list(csv.DictReader(io.StringIO(text)))
-    columns = [c.strip() for c in (rows[0].keys() if rows else [])]
+    try:  # the strict reader: a ragged row or an open quote is an error naming the row
+        sheet = read_csv(path, path.read_bytes(), ImportOptions())
+        header = sheet.header
+        rows = [(number, dict(zip(header, cells))) for number, cells in sheet.rows]
+    except ImportFailed as exc:
+        raise InputError(path, exc.reason, exc.fix, where=exc.where) from None
+    columns = [c for c in header if c]
     key = next((c for c in columns if c.lower() in _SIDECAR_KEY), None)
     if key is None:
         raise InputError(
@@ -88,12 +94,12 @@ def read_sidecar(path: str | Path) -> dict[str, dict[str, str]]:
             "add a column 'file' holding each document's file name", where="line 1",
         )
     table: dict[str, dict[str, str]] = {}
-    for line_no, row in enumerate(rows, start=2):
+    for number, row in rows:
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         name = row.pop(key, "")
         if not name:
             raise InputError(path, f"empty '{key}' cell", "give each row a file name or delete the row",
-                             where=f"line {line_no}")
+                             where=f"row {number}")
         table[name] = {k: v for k, v in row.items() if k and v}
     return table
 
@@ -121,13 +127,18 @@ def import_paths(
     case_column: str | None = None,
     progress: bool = False,
     interviewer_names: Sequence[str] = (),
+    document_column: str | None = None,
+    speaker_column: str | None = None,
+    time_column: str | None = None,
 ) -> ImportReport:
     """Import files and folders into ``project``; one transaction per file.
 
     ``attributes`` is a sidecar CSV (or its parsed dict) mapping file names to
     attributes such as role, site, wave and case; its ``interviewer`` column names
     the speaker(s) whose turns are the interviewer's in that file (``;`` between
-    several), as ``interviewer_names`` does for every file.
+    several), as ``interviewer_names`` does for every file. ``document_column`` groups a
+    table's rows (one utterance each) into one document per transcript, with
+    ``speaker_column`` and ``time_column`` giving each turn's speaker and start.
     """
     if source_type is not None and source_type not in SOURCE_TYPES:
         raise InputError("--source-type", f"unknown source type {source_type!r}",
@@ -136,11 +147,12 @@ def import_paths(
     sidecar_path = Path(attributes).resolve() if isinstance(attributes, (str, Path)) else None
     options = ImportOptions(source_type=source_type, text_columns=list(text_columns),
                             attribute_columns=list(attribute_columns), case_column=case_column,
-                            interviewer_names=list(interviewer_names))
+                            interviewer_names=list(interviewer_names), document_column=document_column,
+                            speaker_column=speaker_column, time_column=time_column)
     report = ImportReport()
     files = [f for f in iter_files(paths) if f.resolve() != sidecar_path]
     for path in tqdm(files, desc="importing", unit="file", disable=not progress):
-        report.results.append(_import_file(project, path, options, sidecar.get(path.name, {})))
+        report.results.append(_import_file(project, path, options, sidecar.get(path.name, {}), progress))
     return report
 
 
@@ -160,7 +172,8 @@ def _project_importer(path: Path):
     return getattr(importlib.import_module(module), function)
 
 
-def _import_file(project: Project, path: Path, options: ImportOptions, extra: dict[str, str]) -> FileResult:
+def _import_file(project: Project, path: Path, options: ImportOptions, extra: dict[str, str],
+                 progress: bool = False) -> FileResult:
     name = path.name
     if name.startswith("~$"):
         return FileResult(name, "skipped", message="an Office lock file, not a document")
@@ -177,6 +190,7 @@ def _import_file(project: Project, path: Path, options: ImportOptions, extra: di
             f"{name}: unknown file type '{path.suffix or '(none)'}'. Fix: convert it to one of "
             f"{', '.join([*known_extensions(), *PROJECT_FORMATS])}, or leave it out."))
     try:
+        _check_file_name(name)
         if not path.exists():
             raise ImportFailed(name, "no such file", "check the path")
         size = path.stat().st_size
@@ -187,9 +201,20 @@ def _import_file(project: Project, path: Path, options: ImportOptions, extra: di
         digest = hashlib.sha256(data).hexdigest()
         if _already_imported(project, name, digest):
             return FileResult(name, "unchanged", message="same bytes already imported; nothing to do")
+        if path.suffix.lower() in TABLE_SUFFIXES:  # rows stream from the file into the store
+            table, rows = stream_table(path, data, options)
+            rows = tqdm(rows, total=table.estimated_rows, desc=name, unit="row", disable=not progress,
+                        leave=False, miniters=1000)
+            with project.transaction() as conn:
+                result = _store(conn, path, digest, rows, options, extra)
+            result.message = "; ".join(filter(None, [*table.notes, result.message]))
+            return result
         parsed = parser(path, data, options)
         if not parsed:
             raise ImportFailed(name, "no text found in the file", "check that it is not empty")
+        for doc in parsed:
+            if is_mixed(doc.encoding) and not doc.warnings:
+                doc.warnings.append(mixed_warning(doc.encoding))
         with project.transaction() as conn:
             result = _store(conn, path, digest, parsed, options, extra)
         return result
@@ -201,6 +226,16 @@ def _import_file(project: Project, path: Path, options: ImportOptions, extra: di
         return FileResult(name, "failed", message=(
             f"{name}: could not be read ({type(exc).__name__}: {exc}). Fix: open and re-save it "
             "in the program that made it, or export it as .txt."))
+
+
+def _check_file_name(name: str) -> None:
+    """A name that is not valid UTF-8 (made on an old system) cannot be stored or shown; say rename it."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(name).decode("utf-8", errors="replace")
+        raise ImportFailed(shown, "the file name is not valid UTF-8 (it was made on a system with another "
+                           "character set)", "rename the file (retype its accented letters) and import it again") from None
 
 
 def _mib(size: int) -> str:
@@ -236,60 +271,86 @@ def _resolve_source_type(options: ImportOptions, doc: ParsedDocument, attrs: dic
     return _ROLE_GROUP_SOURCE.get(attrs.get("role_group", "").lower(), "other")
 
 
-def _store(conn: sa.Connection, path: Path, digest: str, parsed: list[ParsedDocument],
+def _store(conn: sa.Connection, path: Path, digest: str, parsed: Iterable[ParsedDocument],
            options: ImportOptions, extra: dict[str, str]) -> FileResult:
-    d = store.documents
+    """Store the documents of one file, a batch at a time (a table may stream a million rows)."""
     stamp = store.now()
     result = FileResult(path.name, "imported")
+    cases: dict[str, int] = {}
     versions = 0
-    for doc in parsed:
+    warnings: list[str] = []
+    batch: list[ParsedDocument] = []
+    seen = 0
+    for doc in itertools.chain(parsed, [None]):
+        if doc is not None:
+            seen += 1
+            warnings += doc.warnings
+            batch.append(doc)
+        if batch and (doc is None or len(batch) >= _DOCS_PER_BATCH):
+            versions += _store_batch(conn, path, digest, batch, options, extra, stamp, cases, result)
+            batch = []
+    if not seen:
+        raise ImportFailed(path.name, "no text found in the file (no row has text)",
+                           "check that it is not empty, and that the text column holds the notes or comments")
+    if result.documents == 0:
+        return FileResult(path.name, "unchanged", message="text identical to the stored documents")
+    messages = list(dict.fromkeys(warnings))
+    if versions:
+        result.status = "new version"
+        messages.append(f"{versions} document(s) changed since the last import: stored as new versions; "
+                        "earlier versions keep their codings")
+    result.message = "; ".join(messages)
+    return result
+
+
+def _store_batch(conn: sa.Connection, path: Path, digest: str, batch: list[ParsedDocument], options: ImportOptions,
+                 extra: dict[str, str], stamp: str, cases: dict[str, int], result: FileResult) -> int:
+    """One batch: earlier versions looked up in one query, rows written with one executemany each."""
+    d = store.documents
+    previous = {row.name: row for row in conn.execute(
+        sa.select(d.c.id, d.c.name, d.c.version, d.c.text)
+        .where(d.c.name.in_([doc.name for doc in batch]), d.c.superseded_by.is_(None)))}
+    rows: list[dict] = []
+    kept: list[tuple[ParsedDocument, dict[str, str], object]] = []
+    for doc in batch:
         attrs = {**doc.attributes, **extra}
         case_name = attrs.pop("case", None) or doc.case
         kind = _resolve_source_type(options, doc, attrs)
         attrs.pop("source_type", None)
-        previous = conn.execute(
-            sa.select(d.c.id, d.c.version, d.c.text).where(d.c.name == doc.name, d.c.superseded_by.is_(None))
-        ).first()
-        if previous is not None and previous.text == doc.text:
+        before = previous.get(doc.name)
+        if before is not None and before.text == doc.text:
             continue  # this row or file is as it was
-        if previous is not None and _was_pseudonymised(conn, previous.id):
+        if before is not None and _was_pseudonymised(conn, before.id):
             raise ImportFailed(
                 doc.name, "this document was pseudonymised; a new version would bring back the names and "
                 "other identifiers that were replaced",
                 "keep the pseudonymised version, or give the changed file a new name, import it and "
                 "pseudonymise it with the same key file (qualcode pseudonymise detect / apply)")
-        case_id = _case_id(conn, case_name) if case_name else None
+        if case_name and case_name not in cases:
+            cases[case_name] = _case_id(conn, case_name)
         words = count_words(doc.text)
-        doc_id = conn.execute(
-            sa.insert(d).values(
-                name=doc.name, version=(previous.version + 1) if previous else 1,
-                source_file=path.name, format=doc.format, sha256=digest, encoding=doc.encoding,
-                source_type=kind, case_id=case_id, text=doc.text, words=words, imported_at=stamp,
-            ).returning(d.c.id)
-        ).scalar_one()
-        if previous is not None:
-            conn.execute(sa.update(d).where(d.c.id == previous.id).values(superseded_by=doc_id))
-            versions += 1
-        for first in range(0, len(doc.turns), _TURNS_PER_INSERT):  # bounded memory for huge transcripts
-            conn.execute(sa.insert(store.turns), [
-                {"document_id": doc_id, "seq": i, "start": t.start, "end": t.end, "speaker": t.speaker,
-                 "is_interviewer": bool(t.is_interviewer), "time_start": t.time_start, "time_end": t.time_end}
-                for i, t in enumerate(doc.turns[first:first + _TURNS_PER_INSERT], start=first)
-            ])
-        if attrs:
-            conn.execute(sa.insert(store.document_attributes), [
-                {"document_id": doc_id, "key": k, "value": str(v)} for k, v in attrs.items()
-            ])
+        rows.append({"name": doc.name, "version": (before.version + 1) if before else 1, "source_file": path.name,
+                     "format": doc.format, "sha256": digest, "encoding": doc.encoding, "source_type": kind,
+                     "case_id": cases.get(case_name) if case_name else None, "text": doc.text, "words": words,
+                     "imported_at": stamp})
+        kept.append((doc, attrs, before))
         result.documents += 1
         result.words += words
         result.turns += len(doc.turns)
-    if result.documents == 0:
-        return FileResult(path.name, "unchanged", message="text identical to the stored documents")
-    if versions:
-        result.status = "new version"
-        result.message = (f"{versions} document(s) changed since the last import: stored as new versions; "
-                          "earlier versions keep their codings")
-    return result
+    ids = _insert_rows(conn, d, rows)
+    superseded = [{"old": before.id, "new": i} for i, (_, _, before) in zip(ids, kept) if before is not None]
+    if superseded:
+        conn.execute(sa.update(d).where(d.c.id == sa.bindparam("old")).values(superseded_by=sa.bindparam("new")),
+                     superseded)
+    turns = [{"document_id": i, "seq": n, "start": t.start, "end": t.end, "speaker": t.speaker,
+              "is_interviewer": bool(t.is_interviewer), "time_start": t.time_start, "time_end": t.time_end}
+             for i, (doc, _, _) in zip(ids, kept) for n, t in enumerate(doc.turns)]
+    for first in range(0, len(turns), _TURNS_PER_INSERT):  # bounded statements for huge transcripts
+        conn.execute(sa.insert(store.turns), turns[first:first + _TURNS_PER_INSERT])
+    attributes = [{"document_id": i, "key": k, "value": str(v)}
+                  for i, (_, attrs, _) in zip(ids, kept) for k, v in attrs.items()]
+    _insert_rows(conn, store.document_attributes, attributes, want_ids=False)
+    return len(superseded)
 
 
 def _was_pseudonymised(conn: sa.Connection, doc_id: int) -> bool:

@@ -32,6 +32,9 @@ def import_(
     text_column: List[str] = typer.Option([], "--text-column", help="CSV/XLSX column(s) holding the text."),
     attribute_column: List[str] = typer.Option([], "--attribute-column", help="CSV/XLSX columns to keep as attributes."),
     case_column: Optional[str] = typer.Option(None, "--case-column", help="CSV/XLSX column naming the case."),
+    document_column: Optional[str] = typer.Option(None, "--document-column", help="CSV/XLSX of utterances: rows with the same value here form one document (a transcript), each row a turn."),
+    speaker_column: Optional[str] = typer.Option(None, "--speaker-column", help="With --document-column: the column naming each turn's speaker."),
+    time_column: Optional[str] = typer.Option(None, "--time-column", help="With --document-column: the column with each turn's start (seconds or h:mm:ss)."),
     interviewer: List[str] = typer.Option([], "--interviewer", help="A speaker whose turns are the interviewer's (repeatable), e.g. for Otter, Descript, Teams and caption exports."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -39,7 +42,8 @@ def import_(
     with Project.open(project) as p:
         report = import_paths(p, paths, attributes=attributes, source_type=source_type,
                               text_columns=text_column, attribute_columns=attribute_column,
-                              case_column=case_column, progress=not as_json, interviewer_names=interviewer)
+                              case_column=case_column, progress=not as_json, interviewer_names=interviewer,
+                              document_column=document_column, speaker_column=speaker_column, time_column=time_column)
     emit(report.to_frame(), as_json)
     if not as_json:
         from ..corpus import PROJECT_FORMATS  # loaded already by the import

@@ -42,6 +42,7 @@ class ParsedDocument:
     case: str | None = None
     source_type: str | None = None
     encoding: str | None = None  # the text encoding used, for plain-text formats
+    warnings: list[str] = field(default_factory=list)  # what the user should check, shown with the import
 
 
 @dataclass
@@ -52,6 +53,9 @@ class ImportOptions:
     text_columns: list[str] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)
     case_column: str | None = None
+    document_column: str | None = None  # tables of utterances: rows with one value here form one document
+    speaker_column: str | None = None  # ... each row a turn by this column's speaker
+    time_column: str | None = None  # ... starting at this time (seconds or h:mm:ss)
     sheet: str | None = None  # the .xlsx sheet to read; the first when None
     interviewer_names: list[str] = field(default_factory=list)  # speakers to mark as interviewer
     max_bytes: int = 200 * 1024 * 1024  # refuse bigger files before reading them
