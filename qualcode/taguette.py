@@ -385,6 +385,10 @@ def import_file(project: Project, path: Path, options) -> "FileResult":
         result = import_taguette(project, path, options.interviewer_names, options.source_type)
     except QualcodeError as exc:
         return FileResult(path.name, "failed", message=str(exc))
+    except (sqlite3.DatabaseError, ValueError, TypeError) as exc:  # a database laid out unlike Taguette's
+        return FileResult(path.name, "failed", message=(
+            f"{path.name}: could not be read as a Taguette project ({type(exc).__name__}: {exc}). Fix: export "
+            "the project from Taguette again (Export project)"))
     lines = [result.summary()] + [f"not imported: {s.item} ({s.codings} coding(s)): {s.reason}"
                                   for s in result.skipped]
     status = "imported" if result.documents or result.codes or result.codings else "unchanged"

@@ -255,3 +255,22 @@ def test_a_failing_import_writes_nothing(project, tmp_path):
     bad.write_bytes(b"this is not a zip")
     report = import_paths(project, [bad])
     assert report.results[0].status == "failed" and "not_a_zip.qdpx" in report.results[0].message
+
+
+def test_odd_xml_is_listed_or_reported_never_a_crash(project, tmp_path):
+    path = _qdpx(tmp_path, "ATLAS.ti 9", [(0, 11, "ok")])
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("project.qde").replace(b'startPosition="0"', b'startPosition="zero"')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("project.qde", xml)
+        z.writestr("sources/src.txt", TEXT)
+    odd = tmp_path / "odd.qdpx"
+    odd.write_bytes(buf.getvalue())
+    result = import_qdpx(project, odd)
+    assert result.codings == 0 and "outside the source" in result.skipped[0].reason
+    broken = tmp_path / "broken.qdpx"
+    with zipfile.ZipFile(broken, "w") as z:
+        z.writestr("project.qde", b"<Project xmlns='urn:QDA-XML:project:1.0' name='x'><Sources>")
+    report = import_paths(project, [broken])
+    assert report.results[0].status == "failed" and "not well-formed XML" in report.results[0].message

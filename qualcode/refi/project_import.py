@@ -380,7 +380,10 @@ class _Reader:
 
     def _position(self, source: _Source, value: str | None) -> int:
         """Our offset for a tool position; -1 if it lies outside the source's text."""
-        pos = int(value or 0)
+        try:
+            pos = int(value) if value is not None else -1
+        except ValueError:
+            return -1  # not a number: listed as outside the text
         if not 0 <= pos <= source.length:
             return -1
         if source.units is not None:
@@ -592,6 +595,10 @@ def import_file(project: Project, path: Path, options) -> "FileResult":
         result = import_qdpx(project, path, options.interviewer_names, options.source_type)
     except QualcodeError as exc:
         return FileResult(path.name, "failed", message=str(exc))
+    except Exception as exc:  # XML a tool wrote in a way we did not foresee: report it, keep going
+        return FileResult(path.name, "failed", message=(
+            f"{path.name}: could not be read as a REFI-QDA project ({type(exc).__name__}: {exc}). Fix: export the "
+            "project again from the QDA program; if it still fails, report it with the file"))
     lines = [result.summary()]
     lines += [f"not imported: {s.item} ({s.codings} coding(s)): {s.reason}" for s in result.skipped]
     status = "imported" if result.documents or result.codes or result.codings or result.memos else "unchanged"
