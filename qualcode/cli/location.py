@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import typer
 
-from ..team.connection import is_url, refuse_password_in_url
-
 PROJECT_HELP = ("The project: a .qc file, or a PostgreSQL URL such as postgresql://USER@HOST/DATABASE "
                 "(password from PGPASSWORD, a service file or ~/.pgpass).")
 
@@ -24,7 +22,9 @@ def project_location(value: str) -> str:
     'postgresql://alex@db.example.org/eval'
     """
     value = str(value)
-    if is_url(value):
+    if "://" in value:  # a URL (team.connection.is_url); SQLAlchemy is imported only then
+        from ..team.connection import refuse_password_in_url
+
         refuse_password_in_url(value)
     return value
 
