@@ -312,6 +312,7 @@ def _store_batch(conn: sa.Connection, path: Path, digest: str, batch: list[Parse
         .where(d.c.name.in_([doc.name for doc in batch]), d.c.superseded_by.is_(None)))}
     rows: list[dict] = []
     kept: list[tuple[ParsedDocument, dict[str, str], object]] = []
+    guarded = _pseudonymised(conn)
     for doc in batch:
         attrs = {**doc.attributes, **extra}
         case_name = attrs.pop("case", None) or doc.case
@@ -324,8 +325,10 @@ def _store_batch(conn: sa.Connection, path: Path, digest: str, batch: list[Parse
             raise ImportFailed(
                 doc.name, "this document was pseudonymised; a new version would bring back the names and "
                 "other identifiers that were replaced",
-                "keep the pseudonymised version, or give the changed file a new name, import it and "
-                "pseudonymise it with the same key file (qualcode pseudonymise detect / apply)")
+                "keep the pseudonymised version; to add the changed file, pseudonymise it first in a new project "
+                "with the same key file (qualcode pseudonymise detect / apply) or replace its names with labels")
+        if guarded and _guard(conn, doc, digest, attrs, case_name):
+            continue  # the original of a pseudonymised document: as it was
         if case_name and case_name not in cases:
             cases[case_name] = _case_id(conn, case_name)
         words = count_words(doc.text)
@@ -351,6 +354,22 @@ def _store_batch(conn: sa.Connection, path: Path, digest: str, batch: list[Parse
                   for i, (_, attrs, _) in zip(ids, kept) for k, v in attrs.items()]
     _insert_rows(conn, store.document_attributes, attributes, want_ids=False)
     return len(superseded)
+
+
+def _pseudonymised(conn: sa.Connection) -> bool:
+    from .privacy.guard import is_pseudonymised  # spaCy loads only when it matters
+
+    return is_pseudonymised(conn)
+
+
+def _guard(conn: sa.Connection, doc: ParsedDocument, digest: str, attrs: dict[str, str], case: str | None) -> bool:
+    """True for a pseudonymised document's original file; raises when a new one holds names."""
+    from .privacy.guard import check_import, same_file_as_pseudonymised
+
+    if same_file_as_pseudonymised(conn, digest):
+        return True
+    check_import(doc.name, doc.text, {t.speaker for t in doc.turns}, {**attrs, **({"case": case} if case else {})})
+    return False
 
 
 def _was_pseudonymised(conn: sa.Connection, doc_id: int) -> bool:

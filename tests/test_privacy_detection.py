@@ -127,3 +127,74 @@ def test_benchmark_figures_reach_their_floor(model_detector):
     assert person["recall"] >= 0.98 and person["precision"] >= 0.85, missed
     patterns = table.set_index("type").loc[["POSTCODE", "PHONE", "EMAIL", "DOB", "NHS", "NI", "SCHOOL"]]
     assert (patterns["recall"] == 1.0).all()
+
+
+def test_names_in_case_names_file_names_speakers_attributes_and_memos_are_replaced(tmp_path):
+    import sqlalchemy as sa
+
+    from qualcode import store
+    from qualcode.privacy import apply
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Kelly Marsh interview.txt").write_text("Interviewer: Hello.\nKelly Marsh: My son Jayden is ten.\n")
+    path = tmp_path / "p.qc"
+    with Project.create(path) as p:
+        import_paths(p, [folder], attributes={"Kelly Marsh interview.txt": {"case": "Marsh family (Kelly Marsh)",
+                                                                            "who": "Kelly Marsh, mum"}})
+        with p.transaction() as conn:
+            conn.execute(sa.insert(store.memos).values(kind="project", text="Kelly Marsh asked to see the report",
+                                                       author="alex", created_at=store.now(), updated_at=store.now()))
+        found = detect(p, model=None)
+        (tmp_path / "keys").mkdir()
+        report = apply(p, found.rows, tmp_path / "keys" / "KEY.csv")
+    assert report.residual == {}
+    raw = path.read_bytes()
+    assert b"Kelly" not in raw and b"Jayden" not in raw and b"Marsh" not in raw
+    with Project.open(path) as p:
+        docs = p.documents()
+        assert "Kelly" not in docs["name"].iloc[0] and docs["name"].iloc[0].endswith(" interview.txt")
+        assert not p.cases()["name"].str.contains("Kelly|Marsh").any()
+
+
+def test_every_text_column_of_the_schema_is_scrubbed_rewritten_or_kept_for_a_reason():
+    """Fails when a new text column appears: decide whether identifiers can sit in it."""
+    import sqlalchemy as sa
+
+    from qualcode import store
+    from qualcode.privacy.apply import KEPT, REWRITTEN, SCRUBBED
+
+    columns = {f"{t.name}.{c.name}" for t in store.metadata.sorted_tables for c in t.columns
+               if isinstance(c.type, (sa.String, sa.Text))}
+    covered = {f"{t}.{c}" for t, c in SCRUBBED} | set(REWRITTEN) | set(KEPT)
+    assert columns - covered == set(), "text columns no one decided about"
+    assert covered - columns == set(), "listed columns the schema no longer has"
+    assert not {f"{t}.{c}" for t, c in SCRUBBED} & set(KEPT)
+
+
+def test_later_imports_into_a_pseudonymised_project_are_checked_before_they_are_stored(tmp_path):
+    from qualcode.privacy import apply
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Kelly Marsh notes.txt").write_text("Kelly Marsh rang about her son Jayden.\n")
+    path = tmp_path / "p.qc"
+    with Project.create(path) as p:
+        import_paths(p, [folder])
+        (tmp_path / "keys").mkdir()
+        apply(p, detect(p, model=None).rows, tmp_path / "keys" / "KEY.csv")
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "visit.txt").write_text("Visit two.\nDarren was at home. Postcode HV3 7QT.\n")
+    (later / "clean.txt").write_text("Visit three: [Parent 1] and [Child 1] were at home.\n")
+    with Project.open(path) as p:
+        again = import_paths(p, [folder / "Kelly Marsh notes.txt"])  # the original, its name replaced since
+        assert again.results[0].status == "unchanged"
+        refused = import_paths(p, [later / "visit.txt"])
+        result = refused.results[0]
+        assert result.status == "failed"
+        assert "pseudonymised and this document holds 2 identifiers" in result.message and "lines 2" in result.message
+        assert "Darren" not in result.message and "HV3" not in result.message
+        assert import_paths(p, [later / "clean.txt"]).results[0].status == "imported"
+        texts = "\n".join(t for _, t in p.iter_texts())
+    assert "Darren" not in texts and "Kelly" not in texts and path.read_bytes().count(b"Darren") == 0

@@ -216,6 +216,8 @@ def detect(
             if looks_like_name(speaker):
                 kind = "Interviewer" if interviewer else SPEAKER_TYPES.get(d["source_type"], "Person")
                 found.append(Detection(d["id"], d["name"], None, None, speaker, kind, "speaker label"))
+    if documents is None:  # names that sit only in a file name, case name, attribute or memo
+        found.extend(_field_hits(project, detector))
     found = _propagate(docs, found, key)
     rows = _resolve_overlaps(found)
     assign_labels(rows, key, detector.fixed_labels)
@@ -225,8 +227,39 @@ def detect(
             r.context = _context(by_id[r.document_id], r.start, r.end)
         else:
             r.context = "(speaker name; replaced wherever it appears)"
+    for r in rows:
+        if r.rule.startswith("in "):
+            r.context = f"(found {r.rule}; replaced wherever it appears)"
     _settle_types(rows, key)
     return Detections(rows, _not_checked(detector.model_name, detector.known), detector.model_name)
+
+
+# Stored strings outside document texts that can carry a name (see apply.SCRUBBED).
+FIELDS = (("documents", "name"), ("documents", "source_file"), ("cases", "name"),
+          ("document_attributes", "value"), ("case_attributes", "value"), ("memos", "text"))
+
+
+def _field_hits(project: Project, detector: Detector) -> list[Detection]:
+    """Identifiers in file names, case names, attribute values and memos, once each.
+
+    File names are read with their separators as spaces ("Kelly_Marsh-interview.txt").
+    They become rows without a position, replaced wherever they appear, like speakers.
+    """
+    values: dict[str, str] = {}
+    with project.engine.connect() as conn:
+        for table, column in FIELDS:
+            c = store.metadata.tables[table].c[column]
+            for (value,) in conn.execute(sa.select(c).where(c.is_not(None)).distinct()):
+                values.setdefault(value, f"in {table}.{column}")
+    out, seen = [], set()
+    for value, where in values.items():
+        readable = re.sub(r"[_.]+", " ", value) if where.startswith("in documents.") else value
+        for s in detector.find(readable):
+            text = value[s.start:s.end]
+            if normalise(text) not in seen and text.strip():
+                seen.add(normalise(text))
+                out.append(Detection(None, "", None, None, text, s.type, where))
+    return out
 
 
 def _settle_types(rows: list[Detection], key: Key) -> None:
@@ -348,5 +381,5 @@ def _resolve_overlaps(found: list[Detection]) -> list[Detection]:
         if r.start is None and (r.document_id, normalise(r.text)) not in seen_speakers:
             seen_speakers.add((r.document_id, normalise(r.text)))
             kept.append(r)
-    kept.sort(key=lambda r: (r.document_id, -1 if r.start is None else r.start))
+    kept.sort(key=lambda r: (r.document_id or 0, -1 if r.start is None else r.start))
     return kept

@@ -66,14 +66,17 @@ def namelike(word: str) -> bool:
 def speaker_hits(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, text) of each speaker label at a line's start that is a name.
 
-    >>> [t for _, _, t in speaker_hits("KELLY: Yes.\\nInterviewer: And?\\nCase reference: CA-1\\n[00:01] Angela Thornton: No.")]
+    >>> [t for _, _, t in speaker_hits("KELLY: Yes.\\nInterviewer: And?\\nRCPC. Present: mum\\n[00:01] Angela Thornton: No.")]
     ['KELLY', 'Angela Thornton']
     """
     for m in SPEAKER_LINE.finditer(text):
         words = m["name"].split()
         while words and words[0].lower().rstrip(".") in TITLES:
             words = words[1:]
-        if words and looks_like_name(" ".join(words)) and all(namelike(w) for w in words):
+        if any(w.endswith(".") for w in words) or any(w.isupper() and w.lower() not in first_names() for w in words):
+            continue  # "RCPC. Present:" is a sentence and a form label, not a speaker
+        if words and looks_like_name(" ".join(words)) and namelike(words[0]) \
+                and not any(w.lower() in NOT_NAMES for w in words):
             start = m.start("name") + m["name"].index(words[0])
             yield start, m.end("name"), text[start:m.end("name")]
 
@@ -125,8 +128,8 @@ def name_hits(doc) -> Iterator[tuple[int, int, str, str]]:
             if (doc[j].text == "-" and not doc[j - 1].whitespace_ and j + 1 < n and not doc[j].whitespace_
                     and capitalised(doc[j + 1].text)):
                 j += 2
-            elif doc[j - 1].whitespace_ == " " and capitalised(doc[j].text) and namelike(doc[j].text) \
-                    and j not in blocked and not doc[i].is_lower:
+            elif doc[j - 1].whitespace_ == " " and capitalised(doc[j].text) and doc[j].lower_ not in NOT_NAMES \
+                    and j not in blocked and not doc[i].is_lower:  # surnames may be words: "Kelly Marsh"
                 j += 1
             else:
                 break

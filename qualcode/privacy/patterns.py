@@ -112,5 +112,5 @@ NOT_CHECKED = (
     "dates other than dates of birth, and ages",
     "names or places split across lines or words; lower-case names that are not on the given-names list "
     "and not written capitalised in the same document ('tiegan')",
-    "document names, file names and the sha256 of the original files (checked, not changed)",
+    "the sha256 of the original files (kept, so importing the same file again is recognised)",
 )
