@@ -274,3 +274,30 @@ def test_odd_xml_is_listed_or_reported_never_a_crash(project, tmp_path):
         z.writestr("project.qde", b"<Project xmlns='urn:QDA-XML:project:1.0' name='x'><Sources>")
     report = import_paths(project, [broken])
     assert report.results[0].status == "failed" and "not well-formed XML" in report.results[0].message
+
+
+def test_cases_variables_and_a_document_in_two_cases(project, tmp_path):
+    path = _qdpx(tmp_path, "NVivo 14", [(0, 11, "Interviewer")])
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("project.qde").decode()
+    source = "33333333-3333-3333-3333-333333333333"
+    cases = (f'<Variables><Variable guid="44444444-4444-4444-4444-444444444444" name="site" typeOfVariable="Text"/>'
+             f'</Variables><Cases><Case guid="55555555-5555-5555-5555-555555555555" name="Family A"><Description>Two '
+             f'children, CIN plan.</Description><VariableValue><VariableRef targetGUID="44444444-4444-4444-4444-'
+             f'444444444444"/><TextValue>North</TextValue></VariableValue><SourceRef targetGUID="{source}"/></Case>'
+             f'<Case guid="66666666-6666-6666-6666-666666666666" name="Family B"><SourceRef targetGUID="{source}"/>'
+             f'</Case></Cases><Sources>')
+    xml = xml.replace("<Sources>", cases, 1)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("project.qde", xml)
+        z.writestr("Sources/src.txt", TEXT.encode("utf-8-sig"))
+    path.write_bytes(buf.getvalue())
+    result = import_qdpx(project, path)
+    assert result.cases == 2
+    assert project.documents()["case"].tolist() == ["Family A"]
+    assert [s.item for s in result.skipped] == ["SourceRef of case 'Family B'"]
+    attrs = project.attributes("case")
+    assert list(zip(attrs["key"], attrs["value"])) == [("site", "North")]
+    memos = project.memos()
+    assert memos["kind"].tolist() == ["case"] and memos["text"].tolist() == ["Two children, CIN plan."]

@@ -444,6 +444,7 @@ class _Reader:
             return
         from ..corpus import _case_id  # noqa: PLC0415 - the one place cases are made
 
+        placed: dict[int, str] = {}  # document id -> the case it was put in by this file
         for case in _children(cases_el, "Case"):
             name = case.get("name") or case.get("guid")
             case_id = _case_id(conn, name)
@@ -457,8 +458,16 @@ class _Reader:
             for ref in _children(case, "SourceRef"):
                 target = self.targets.get(_guid(ref.get("targetGUID")))
                 if target and target[0] == "document":
-                    conn.execute(sa.update(store.documents).where(store.documents.c.id.in_(target[1]))
-                                 .values(case_id=case_id))
+                    for doc_id in target[1]:
+                        if doc_id in placed:  # qualcode keeps one case per document: the first
+                            self.result.skipped.append(Skipped(
+                                self.result.file, f"SourceRef of case {name!r}", 0,
+                                f"the document is already in case {placed[doc_id]!r}; qualcode keeps one case "
+                                "per document (record the other as an attribute)"))
+                            continue
+                        placed[doc_id] = name
+                        conn.execute(sa.update(store.documents).where(store.documents.c.id == doc_id)
+                                     .values(case_id=case_id))
             description = _text_of(_child(case, "Description"))
             if description:
                 self._pending_memos.append(("case", case_id, description, self.default_user, None))
