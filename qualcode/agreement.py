@@ -1,7 +1,10 @@
 """Intercoder agreement from a project's codings: who coded the same text the same way.
 
 Coders are people or methods (a rule set, the learned suggester): anything that has
-codings under a coder name. Three units of comparison, as evaluators know them:
+codings under a coder name, and ``learned:cv`` (``LEARNED_CODER``): the learned
+suggester's cross-validated decisions on the documents people coded, each made by a
+model that never saw the document, so "does the machine agree with us as well as we
+agree with each other?" has the same statistics as any pair of people. Three units of comparison, as evaluators know them:
 
 - ``character``: every character of each compared document is a unit, coded or not
   by each coder for each code (NVivo's coding comparison). Krippendorff's unitizing
@@ -55,6 +58,9 @@ UNITS = ("character", "segment", "document")
 SEGMENT_KINDS = ("sentence", "paragraph", "turn")
 COUNTED_STATUSES = ("suggested", "accepted")
 CONSENSUS_CODER = "consensus"
+# Name this coder to compare people with the learned suggester: its out-of-fold
+# decisions (``learn.out_of_fold``), computed when asked, never stored.
+LEARNED_CODER = "learned:cv"
 MIN_CODED = 5
 EXCERPT_CHARS = 200
 
@@ -181,12 +187,17 @@ def _compare(project: Project, coders: Sequence[str], codes: Sequence[str] | Non
                          "count suggested and/or accepted codings")
     known = set(project.coders()["name"])
     for coder in coders:
-        if coder not in known:
+        if coder not in known and coder != LEARNED_CODER:
             listed = ", ".join(sorted(known)) or "none yet"
             raise NotFoundError(f"{project.location}: no coder {coder!r}. Fix: name a coder who has "
-                                f"codings in this project ({listed}).")
-    codings = project.codings(status=list(statuses), coder=coders)
-    doc_ids = _compared_documents(project, codings, coders, documents)
+                                f"codings in this project ({listed}), or {LEARNED_CODER} for the learned "
+                                "suggester's cross-validated decisions.")
+    codings = project.codings(status=list(statuses), coder=[c for c in coders if c != LEARNED_CODER])
+    machine_docs: list[int] = []
+    if LEARNED_CODER in coders:
+        machine, machine_docs = _machine_codings(project)
+        codings = pd.concat([codings, machine], ignore_index=True)
+    doc_ids = _compared_documents(project, codings, coders, documents, machine_docs)
     codebook = project.codes(include_retired=True)
     code_names = dict(zip(codebook["key"], codebook["name"]))
     if codes is not None:
@@ -207,15 +218,31 @@ def _compare(project: Project, coders: Sequence[str], codes: Sequence[str] | Non
     return comparison
 
 
+def _machine_codings(project: Project) -> tuple[pd.DataFrame, list[int]]:
+    """The learned suggester as a coder: its out-of-fold decisions (each made by a model
+    that never saw the document) as spans, at the unit learning chose; and the documents
+    it judged (every document people coded), so a document where it coded nothing is
+    still compared."""
+    from .learning import assess
+
+    oof = assess(project).predictions  # the default pipeline: learning needs its lemmas
+    hits = oof[oof["predicted"].astype(bool)]
+    frame = pd.DataFrame({"document_id": hits["document_id"].astype(int), "code": hits["code"],
+                          "coder": LEARNED_CODER, "start": hits["start"].astype(int), "end": hits["end"].astype(int)})
+    return frame, sorted(int(d) for d in oof["document_id"].unique())
+
+
 def _compared_documents(project: Project, codings: pd.DataFrame, coders: list[str],
-                        documents: Sequence[int | str] | None) -> list[int]:
+                        documents: Sequence[int | str] | None, machine_docs: Sequence[int] = ()) -> list[int]:
     if documents is not None:
         ids = list(dict.fromkeys(project.document_id(d) for d in documents))
         if not ids:
             raise InputError(project.location, "the list of documents to compare is empty",
                              "name at least one document, or leave --documents out")
         return ids
-    per_doc = codings.groupby("document_id")["coder"].nunique()
+    judged = pd.concat([codings[["document_id", "coder"]],
+                        pd.DataFrame({"document_id": list(machine_docs), "coder": LEARNED_CODER})])
+    per_doc = judged.groupby("document_id")["coder"].nunique()
     ids = sorted(int(d) for d in per_doc[per_doc == len(coders)].index)
     if not ids:
         raise NotEnoughData(

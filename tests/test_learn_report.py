@@ -165,3 +165,22 @@ def test_the_unit_follows_whole_document_coding(tmp_path):
         result = CliRunner().invoke(app, ["learn", str(project.location), "--folds", "4", "--min-examples", "4"])
         assert result.exit_code == 0, result.output
         assert result.output.startswith("unit: document")
+
+
+def test_the_learned_method_is_a_coder_in_agreement(two_coders):
+    """``learned:cv`` in agreement is the machine's out-of-fold decisions: at the sentence
+    unit its kappa with a person is the one learn reports."""
+    from qualcode.agreement import LEARNED_CODER, agreement
+
+    lab, report = two_coders
+    folds3 = learn.assess(lab.project)  # agreement's machine uses learn's defaults (5 folds)
+    result = agreement(lab.project, ["alex", LEARNED_CODER], unit="segment", segment="sentence")
+    by_code = result.by_code.set_index("code")
+    expected = folds3.by_code.set_index("code")
+    for code in ("supervision", "workload", "family"):
+        assert by_code.loc[code, "kappa"] == pytest.approx(expected.loc[code, "kappa_machine_vs_alex"], abs=1e-3)
+    assert len(result.documents) == 6  # every document alex coded, even where the machine coded nothing
+    out = CliRunner().invoke(app, ["agreement", str(lab.project.location), "--coders", "sam", LEARNED_CODER,
+                                   "--unit", "segment"])
+    assert out.exit_code == 0, out.output
+    assert "learned:cv" in out.output

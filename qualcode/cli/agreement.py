@@ -27,7 +27,8 @@ from .output import ColumnsOption, JsonOption, LimitOption, emit
 LIST_OPTIONS = {"--coders": "coders", "--codes": "codes", "--code": "codes", "--documents": "documents"}
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 _LISTS_HELP = (
-    "Lists: --coders A B [C …] (required, two or more coders: people or methods), "
+    "Lists: --coders A B [C …] (required, two or more coders: people or methods; learned:cv is the "
+    "learned suggester's cross-validated decisions), "
     "--codes X Y (default: every code the coders used), --documents D E (names or ids; "
     "default: the documents every coder coded)."
 )
