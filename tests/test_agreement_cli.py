@@ -53,7 +53,7 @@ def test_agreement_json(project_file):
 
 def test_agreement_table_and_list_options_anywhere(project_file):
     result = runner.invoke(app, ["agreement", str(project_file), "--unit", "document", "--codes", "support",
-                                 "--coders", "alex", "sam", "--by-document"], env={"COLUMNS": "120"})
+                                 "--coders", "alex", "sam", "--by-document"], env={"COLUMNS": "150"})
     assert result.exit_code == 0, result.output
     assert "Agreement between alex, sam — unit: document, 6 documents, Cohen's kappa" in result.output
     assert "Cohen's κ" in result.output and "0.250" in result.output and "All codes (pooled)" in result.output
