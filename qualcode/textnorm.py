@@ -55,6 +55,8 @@ def count_words(text: str, chunk: int = 1 << 20) -> int:
     >>> count_words("one two  three\\nfour"), count_words("ab cd ef", chunk=4), count_words("")
     (4, 3, 0)
     """
+    if len(text) <= chunk:
+        return len(text.split())
     words = start = 0
     while start < len(text):
         end = min(start + chunk, len(text))

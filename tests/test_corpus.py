@@ -98,10 +98,10 @@ def test_a_bad_file_fails_alone_and_leaves_nothing(project, folder):
 
 
 def test_failure_while_storing_rolls_the_file_back(project, folder, monkeypatch):
-    def boom(conn, name):
+    def boom(conn, names, cache):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(corpus, "_case_id", boom)
+    monkeypatch.setattr(corpus, "_case_ids", boom)
     report = import_paths(project, [folder], attributes=folder.parent / "attributes.csv")
     frame = report.to_frame().set_index("file")
     assert frame.loc["W1_FAM01.txt", "status"] == "failed"

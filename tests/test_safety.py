@@ -90,10 +90,10 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
 def _import_then_die(path: str, folder: str) -> None:
     from qualcode import corpus
 
-    def die(conn, name):  # the process is killed with the transaction open
+    def die(conn, names, cache):  # the process is killed with the transaction open
         os.kill(os.getpid(), signal.SIGKILL)
 
-    corpus._case_id = die
+    corpus._case_ids = die
     with Project.open(path) as p:
         import_paths(p, [folder], attributes={"b.txt": {"case": "C1"}})
 

@@ -200,9 +200,12 @@ def iter_documents(table: Table, fmt: str, options: ImportOptions) -> Iterator[P
         attr_cols = [i for i, h in enumerate(header) if h and i not in text_cols]
     id_col = _id_column(header, sample)
     seen_ids: set[str] = set()
+    only = text_cols[0] if len(text_cols) == 1 else None
     for number, cells in rows:
-        parts = [cells[i].strip() for i in text_cols]
-        text = "\n\n".join(part for part in parts if part)
+        if only is not None:
+            text = cells[only].strip()
+        else:
+            text = "\n\n".join(part for part in (cells[i].strip() for i in text_cols) if part)
         if not text:
             continue
         name = f"{table.name}#row {number}"
