@@ -112,7 +112,7 @@ def test_first_notebook_runs_in_jupyterlab(tmp_path: Path) -> None:
                 page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000)
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SCREENSHOTS / "01_import_end.png"))
-                viewer = page.locator(".jp-OutputArea-output .qc-doc").first
+                viewer = page.locator(".jp-OutputArea-output .qc-browser .qc-text").first
                 viewer.scroll_into_view_if_needed(timeout=30_000)
                 page.screenshot(path=str(SCREENSHOTS / "01_import_viewer.png"))
                 assert state["cells"] > 0 and state["done"] == state["cells"], f"cells not all run: {state}"
