@@ -171,7 +171,10 @@ def test_code_by_hand_in_jupyterlab(tmp_path: Path) -> None:
     root.mkdir()
     _notebook(root / "coding.ipynb", [SETUP, 'browser = DocumentBrowser(project, "W1_SW01_social_worker.txt", '
                                               'coder="researcher_a")\nbrowser',
-                                      'ReviewWidget(project, reviewer="researcher_a", method="rules:lemma")'])
+                                      'ReviewWidget(project, reviewer="researcher_a", method="rules:lemma")',
+                                      'from qualcode.widgets import AttributeSheet, CodebookBrowser\n'
+                                      'CodebookBrowser(project, author="researcher_a")',
+                                      'AttributeSheet(project)'])
     _notebook(root / "long.ipynb", [PERF_SETUP, 'DocumentBrowser(project, "long_interview.txt", coder="researcher_a")'])
     overrides = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "qualcode-widgets.json"
     assert overrides.exists(), "make install puts the JupyterLab setting that saves widget state in place"
@@ -277,6 +280,10 @@ def test_code_by_hand_in_jupyterlab(tmp_path: Path) -> None:
                 assert sorted(rules["status"]) == ["accepted", "rejected"]
                 decided = events[events["action"].isin(["accept", "reject"])]
                 assert set(decided["actor"]) == {"researcher_a"} and len(decided) == 2
+
+                # the codebook browser and the attribute sheet draw too
+                assert page.locator(".qc-codebook .qc-cb-item").count() > 20
+                assert page.locator(".qc-sheet input[data-key='role']").count() == 2
 
                 # 4. save, stop the kernel, reopen: the last view, no widget error
                 page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})

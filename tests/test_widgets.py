@@ -342,7 +342,7 @@ def test_coding_needs_a_coder_and_a_hit(coded: Project) -> None:
 
 
 def test_browser_tree_counts_and_criteria(coded: Project) -> None:
-    browser = CodebookBrowser(coded)
+    browser = CodebookBrowser(coded, author="jo")
     table = browser.table()
     assert list(table["key"]) == ["practice", "practice.supervision", "practice.caseloads", "barrier"]
     assert list(table["depth"]) == [0, 1, 1, 0]
@@ -350,15 +350,32 @@ def test_browser_tree_counts_and_criteria(coded: Project) -> None:
     assert counts.loc["barrier", ["suggested", "accepted", "rejected"]].tolist() == [1, 1, 1]
     assert counts.loc["practice.caseloads", "suggested"] == 1
     browser.select("practice.supervision")
-    assert "Include when" in browser.detail.value and "One-to-one supervision" in browser.detail.value
-    assert browser.tree.options[1][0].startswith("\u2003Group supervision")
+    assert browser.detail["include"] == ["Talk about group supervision or unit meetings"]
+    assert "One-to-one supervision (use practice.oversight)" in browser.detail["exclude"]
+    assert browser.tree[1]["depth"] == 1 and browser.tree[1]["name"] == "Group supervision"
+    assert browser.detail["counts"]["accepted"] == 1
+
+
+def test_browser_edits_a_codes_memo_and_colour(coded: Project) -> None:
+    browser = CodebookBrowser(coded, author="jo")
+    browser.select("barrier")
+    browser._on_msg(browser, {"action": "memo", "text": "Workload barriers dominate wave 1."}, [])
+    browser._on_msg(browser, {"action": "memo", "text": "Workload barriers dominate both waves."}, [])
+    from qualcode.memos import list_memos
+    notes = list_memos(coded, code="barrier", kind="code")
+    assert list(notes["text"]) == ["Workload barriers dominate both waves."] and list(notes["author"]) == ["jo"]
+    assert browser.detail["memo"] == "Workload barriers dominate both waves."
+    browser._on_msg(browser, {"action": "colour", "colour": "#00aa00"}, [])
+    assert coded.codes().set_index("key").at["barrier", "colour"] == "#00aa00"
+    browser._on_msg(browser, {"action": "colour", "colour": "green"}, [])
+    assert browser.error and "not a colour" in browser.message
 
 
 def test_browser_filter_and_codebook_without_project(coded: Project) -> None:
     browser = CodebookBrowser(codebooks=[parse_codebook(CODEBOOK, "mini.yaml")])
-    browser.find.value = "how many families"
-    assert [k for _, k in browser.tree.options] == ["practice.caseloads"]
-    browser.find.value = "zzz"
-    assert browser.tree.value is None and "No code matches" in browser.detail.value
+    browser.find = "how many families"
+    assert [r["key"] for r in browser.tree] == ["practice.caseloads"]
+    browser.find = "zzz"
+    assert browser.selected == "" and browser.detail == {}
     with pytest.raises(ValueError, match="needs a project or at least one codebook"):
         CodebookBrowser()

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
+import sqlalchemy as sa
 import traitlets as t
 
-from .. import colours, handcoding, memos, retrieval
+from .. import colours, handcoding, memos, retrieval, store
 from ..errors import QualcodeError
 from ..project import Project
 from ..store import CODING_STATUSES
@@ -89,7 +90,8 @@ class DocumentBrowser(anywidget.AnyWidget):
     def show(self, document: int | str) -> None:
         """Show another document (name or id)."""
         doc_id = self.project.document_id(document)
-        name = str(self.project.documents(include_superseded=True).set_index("id").loc[doc_id, "name"])
+        with self.project.engine.connect() as conn:
+            name = conn.execute(sa.select(store.documents.c.name).where(store.documents.c.id == doc_id)).scalar_one()
         self._doc_id = doc_id
         text = self.project.text(doc_id)
         turns = [TurnBlock(int(r.start), int(r.end), str(r.speaker), bool(r.is_interviewer))

@@ -1,10 +1,14 @@
-"""Codebook browser: the code tree with definitions, criteria and how much each code is used.
+"""Codebook browser: the code tree with definitions, criteria, colours, memos and usage.
 
 Codes come from the project (every loaded codebook) or from Codebook objects; the
 inclusion and exclusion criteria and examples come from the codebook YAML (the project
 keeps each loaded source, so nothing is lost by loading). Counts are codings per status,
 so a researcher sees at a glance which codes the rules over-suggest, which are never
-used, and which have been decided.
+used, and which have been decided. With a project, a code's memo and colour can be
+edited here (through ``memos`` and ``colours``).
+
+An anywidget (``static/codebook.js``): the front end draws the tree and the chosen
+code; filtering and every change happen in Python.
 
 >>> CodebookBrowser(project)                                   # doctest: +SKIP
 >>> CodebookBrowser(codebooks=[load_codebook("codebooks/signs_of_safety.yaml")])   # doctest: +SKIP
@@ -12,12 +16,14 @@ used, and which have been decided.
 
 from __future__ import annotations
 
-import html
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
-import ipywidgets as widgets
+import anywidget
 import pandas as pd
+import traitlets as t
 
+from .. import colours, memos
 from ..codebook import Code, Codebook, parse_codebook
 from ..codebook_sync import loaded_versions
 from ..errors import QualcodeError
@@ -25,7 +31,7 @@ from ..project import Project
 from ..store import CODING_STATUSES
 from .viewer import code_colours
 
-INDENT = "\u2003"  # an em space per level: Select options keep it, unlike plain spaces
+STATIC = Path(__file__).parent / "static"
 
 
 def stored_codebooks(project: Project) -> list[Codebook]:
@@ -80,26 +86,46 @@ def coding_counts(project: Project | None) -> pd.DataFrame:
     return table.reindex(columns=list(CODING_STATUSES), fill_value=0)
 
 
-class CodebookBrowser(widgets.HBox):
-    """The code tree on the left, the chosen code's definition, criteria and counts on the right.
+class CodebookBrowser(anywidget.AnyWidget):
+    """The code tree on the left, the chosen code's definition, criteria, counts and memo on the right.
 
-    ``table()`` gives the same as a DataFrame; ``select(key)`` shows a code.
+    ``table()`` gives the same as a DataFrame; ``select(key)`` shows a code; ``find``
+    filters the tree (by key, name or definition).
     """
 
-    def __init__(self, project: Project | None = None, codebooks: Sequence[Codebook] = ()):
+    _esm = STATIC / "codebook.js"
+    _css = STATIC / "codebook.css"
+
+    find = t.Unicode("").tag(sync=True)
+    tree = t.List().tag(sync=True)  # [{key, name, depth, colour, accepted, suggested}] that pass the filter
+    selected = t.Unicode("").tag(sync=True)
+    detail = t.Dict().tag(sync=True)  # the chosen code ({} when none)
+    editable = t.Bool(False).tag(sync=True)
+    author = t.Unicode("").tag(sync=True)
+    message = t.Unicode("").tag(sync=True)
+    error = t.Bool(False).tag(sync=True)
+
+    def __init__(self, project: Project | None = None, codebooks: Sequence[Codebook] = (), author: str = "",
+                 **kwargs: Any):
         if project is None and not codebooks:
             raise ValueError("CodebookBrowser needs a project or at least one codebook")
+        super().__init__(**kwargs)
         self.project = project
         self.books = list(codebooks) or stored_codebooks(project)
         self.details: dict[str, Code] = {c.id: c for b in self.books for c in b.codes}
-        self.codes = project.codes() if project is not None else _codes_frame(self.books)
-        self.colours = code_colours(self.codes)
-        self.find = widgets.Text(placeholder="filter codes", description="Filter", continuous_update=True)
-        self.tree = widgets.Select(rows=18, layout=widgets.Layout(width="28em"))
-        self.detail = widgets.HTML(layout=widgets.Layout(flex="1 1 0%", margin="0 0 0 1em"))
-        self.find.observe(lambda _c: self._fill_tree(), names="value")
-        self.tree.observe(lambda _c: self._show(), names="value")
-        super().__init__([widgets.VBox([self.find, self.tree]), self.detail])
+        self.editable, self.author = project is not None, author
+        self.on_msg(self._on_msg)
+        self.observe(lambda _c: self._fill_tree(), names=["find"])
+        self.observe(lambda _c: self._show(), names=["selected"])
+        self._load()
+
+    def _load(self) -> None:
+        if self.project is not None:
+            self._colours = colours.code_colours(self.project)
+            self.codes = self.project.codes()
+        else:
+            self.codes = _codes_frame(self.books)
+            self._colours = code_colours(self.codes)
         self._fill_tree()
 
     def table(self) -> pd.DataFrame:
@@ -115,47 +141,75 @@ class CodebookBrowser(widgets.HBox):
         return pd.DataFrame(rows, columns=["key", "name", "depth", "kind", *CODING_STATUSES])
 
     def _fill_tree(self) -> None:
-        wanted = self.find.value.strip().lower()
-        table = self.table()
-        options = []
-        for row in table.itertuples(index=False):
+        wanted = self.find.strip().lower()
+        shown = []
+        for row in self.table().itertuples(index=False):
             text = f"{row.key} {row.name} {getattr(self.details.get(row.key), 'definition', '')}".lower()
             if wanted and wanted not in text:
                 continue
-            used = f"  ({row.accepted} accepted, {row.suggested} suggested)" if self.project is not None else ""
-            options.append((f"{INDENT * row.depth}{row.name}{used}", row.key))
-        current = self.tree.value
-        self.tree.options = options
-        keys = [k for _, k in options]
-        self.tree.value = current if current in keys else (keys[0] if keys else None)
+            shown.append({"key": row.key, "name": str(row.name), "depth": int(row.depth),
+                          "colour": self._colours.get(row.key, "#888888"),
+                          "accepted": int(row.accepted), "suggested": int(row.suggested)})
+        self.tree = shown
+        keys = [r["key"] for r in shown]
+        if self.selected not in keys:
+            self.selected = keys[0] if keys else ""
         self._show()
 
     def select(self, key: str) -> None:
         """Show code ``key`` (clearing the filter if it hides it)."""
-        if key not in [k for _, k in self.tree.options]:
-            self.find.value = ""
-        self.tree.value = key
+        if key not in [r["key"] for r in self.tree]:
+            self.find = ""
+        self.selected = key
 
     def _show(self) -> None:
-        key = self.tree.value
-        if key is None:
-            self.detail.value = "<i>No code matches the filter.</i>"
+        key = self.selected
+        if not key:
+            self.detail = {}
             return
         row = self.codes.set_index("key").loc[key]
         code = self.details.get(key)
-        parts = [f"<h4 style='border-left: 6px solid {self.colours[key]}; padding-left: .4em'>"
-                 f"{html.escape(str(row['name']))} <code>{html.escape(key)}</code></h4>",
-                 f"<p>{html.escape(str(row['definition'] or '(no definition)'))}</p>"]
-        if code is not None:
-            for title, items in (("Include when", code.include), ("Exclude when", code.exclude),
-                                 ("Examples", code.examples)):
-                if items:
-                    listed = "".join(f"<li>{html.escape(i)}</li>" for i in items)
-                    parts.append(f"<b>{title}</b><ul>{listed}</ul>")
-            if code.outcomes:
-                parts.append(f"<b>Evidence for outcomes</b>: {html.escape(', '.join(code.outcomes))}")
+        detail: dict[str, Any] = {
+            "key": key, "name": str(row["name"]), "colour": self._colours.get(key, "#888888"),
+            "definition": str(row["definition"] or ""), "include": list(code.include) if code else [],
+            "exclude": list(code.exclude) if code else [], "examples": list(code.examples) if code else [],
+            "outcomes": list(code.outcomes) if code else [], "counts": {}, "memo": "",
+        }
         if self.project is not None:
             counts = self.table().set_index("key").loc[key]
-            cells = "".join(f"<td>{status}</td><td><b>{int(counts[status])}</b></td>" for status in CODING_STATUSES)
-            parts.append(f"<table><tr>{cells}</tr></table>")
-        self.detail.value = "".join(parts)
+            detail["counts"] = {status: int(counts[status]) for status in CODING_STATUSES}
+            notes = memos.list_memos(self.project, code=key, kind="code")
+            detail["memo"] = str(notes["text"].iloc[-1]) if not notes.empty else ""
+        self.detail = detail
+
+    def write_memo(self, text: str) -> None:
+        """Write (or replace) the memo on the code shown."""
+        try:
+            notes = memos.list_memos(self.project, code=self.selected, kind="code")
+            if notes.empty:
+                memos.add_memo(self.project, text, code=self.selected, author=self.author or None)
+            else:
+                memos.edit_memo(self.project, int(notes["id"].iloc[-1]), text)
+        except QualcodeError as exc:
+            self.error, self.message = True, str(exc)
+            return
+        self.error, self.message = False, f"Memo saved on {self.selected}."
+        self._show()
+
+    def set_colour(self, colour: str) -> None:
+        """Give the code shown another colour (stored in the project)."""
+        try:
+            colours.set_colour(self.project, self.selected, colour)
+        except QualcodeError as exc:
+            self.error, self.message = True, str(exc)
+            return
+        self.error, self.message = False, f"{self.selected} is now {colour}."
+        self._load()
+
+    def _on_msg(self, _widget, content: dict, _buffers) -> None:
+        if self.project is None:
+            return
+        if content.get("action") == "memo":
+            self.write_memo(content.get("text", ""))
+        elif content.get("action") == "colour":
+            self.set_colour(content.get("colour", ""))
