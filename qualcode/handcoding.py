@@ -246,6 +246,14 @@ def adjust(project: Project, coding_id: int, start: int | None = None, end: int 
         if (sel.start, sel.end) == (row["start"], row["end"]):
             raise InputError(project.location, f"coding {coding_id} already spans [{sel.start}, {sel.end})",
                              "give a new start or end")
+        k_ = store.codings
+        twin = conn.execute(sa.select(k_.c.id).where(
+            k_.c.id != row["id"], k_.c.document_id == row["document_id"], k_.c.start == sel.start,
+            k_.c.end == sel.end, k_.c.code_id == row["code_id"], k_.c.coder_id == row["coder_id"],
+            k_.c.method == row["method"], k_.c.status != "rejected")).first()
+        if twin is not None:
+            raise InputError(project.location, f"coding {twin[0]} already covers [{sel.start}, {sel.end}) with the "
+                             "same code by the same coder", "decide that coding instead, or move this one elsewhere")
         stamp = store.now()
         after = {**row, "start": sel.start, "end": sel.end, "snippet": sel.text[:200], "updated_at": stamp}
         conn.execute(sa.update(k).where(k.c.id == row["id"]).values(

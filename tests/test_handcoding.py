@@ -136,3 +136,12 @@ def test_in_vivo_makes_a_placed_coloured_code_and_codes_the_words(lab):
     assert again.code == "invivo.group_supervision_2"
     handcoding.undo(lab.project, result.batch, by="sam")
     assert result.ids[0] not in set(lab.project.codings()["id"])
+
+
+def test_moving_a_coding_onto_its_twin_is_refused(lab):
+    first = handcoding.code_selection(lab.project, DOC, 100, 140, "barrier", by="sam")
+    second = handcoding.code_selection(lab.project, DOC, 100, 150, "barrier", by="sam")
+    before = _snapshot(lab.project)
+    with pytest.raises(InputError, match=f"coding {first.ids[0]} already covers"):
+        handcoding.adjust(lab.project, second.ids[0], end=140, by="sam")
+    assert _snapshot(lab.project) == before
