@@ -153,3 +153,19 @@ def test_opening_an_older_project_removes_doubled_suggestions_with_an_event_each
     removed = events[events["action"] == "delete"]
     assert len(removed) == 1 and removed["actor"].iloc[0].startswith("qualcode (0004")
     assert list(tmp_path.glob("p.qc.before-0004_unique_suggestions.bak"))
+
+
+def test_a_suggestion_written_twice_is_refused_by_the_database_and_explained(tmp_path):
+    import sqlalchemy as sa
+
+    from qualcode import NewCoding
+    from qualcode.cli.app import explain
+
+    with Project.open(_with_codebook(_big_project(tmp_path, copies=1))) as project:
+        again = NewCoding(1, 0, 10, "feature.systemic_practice", "learned", status="suggested", method="learned")
+        project.add_codings([again])
+        with pytest.raises(sa.exc.IntegrityError) as refused:
+            project.add_codings([again])
+        assert len(project.codings()) == 1
+    message, code = explain(refused.value)
+    assert code == 1 and "another run wrote the same suggestions" in message and "Fix: run it again" in message

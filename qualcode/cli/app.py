@@ -88,6 +88,10 @@ def _library_failure(exc: BaseException) -> str:
     if isinstance(exc, sa.exc.DBAPIError) and is_lock_error(exc):
         return ("the project is locked: another qualcode process (an import, auto-coding or review) is "
                 "writing to it. Fix: let it finish, then run this again.")
+    doubled = ("uq_codings_suggestion", "codings.document_id, codings.start")  # PostgreSQL's words, SQLite's
+    if isinstance(exc, sa.exc.IntegrityError) and any(d in str(exc.orig) for d in doubled):
+        return ("another run wrote the same suggestions while this one worked; nothing of this run was kept. "
+                "Fix: run it again: it adds only what is still missing.")
     if isinstance(exc, sa.exc.DatabaseError):
         return (f"the project database is damaged or unreadable ({_one_line(exc.orig or exc)}). Fix: run "
                 "`qualcode check` on it, and restore the latest copy `qualcode backup` made.")
