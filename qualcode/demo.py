@@ -3,13 +3,17 @@
 Each step calls the same API a researcher would; the demo holds no logic of its own
 beyond saying which files go where. Steps, in order: import the corpus, load the
 codebooks, import the two researchers' codings, auto-code with the rules, check the
-learned suggester, measure agreement, bring in indicators and the staff survey, weigh
-the evidence per outcome, draw the theory of change, export the framework matrix and
-write the report.
+learned suggester, measure agreement, pseudonymise (every identifier the detector
+finds is replaced; the key and the detections go to ``out/private/``, which a real team
+keeps away from the project), bring in indicators and the staff survey, weigh the
+evidence per outcome, draw the theory of change, export the framework matrix and write
+the report. Pseudonymising before anything leaves the project is the order the report's
+name check enforces.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,7 @@ TABLE_SOURCES = (
 )
 CODEBOOK_FILES = ("evaluation_framework.yaml", "dfe_practice_features.yaml", "signs_of_safety.yaml")
 TOC_FILE = "toc_whole_family.yaml"
+PRIVATE = "private"  # under --out: the pseudonymisation key and detections (they hold the originals)
 CODERS = ("researcher_a", "researcher_b")
 
 
@@ -129,6 +134,8 @@ def run_demo(out: Path, corpus: Path = CORPUS, progress: bool = False) -> DemoRe
         versus_rules = agreement(project, ["researcher_a", "rules"], unit="segment", segment="sentence")
         tables["agreement: researcher_a vs the rules (sentences)"] = versus_rules.table_for_report()
 
+        result.files += pseudonymise_demo(project, out / PRIVATE)
+
         toc = load_toc(CODEBOOKS / TOC_FILE)
         import_indicators(project, corpus / "management_information.csv", toc=toc)
         import_survey(project, corpus / "staff_survey.csv", corpus / "staff_survey_items.csv", toc=toc)
@@ -147,3 +154,29 @@ def run_demo(out: Path, corpus: Path = CORPUS, progress: bool = False) -> DemoRe
         written = report_files(report, out / "report.docx", out / "report.html")
         result.files += [Path(f) for f in written["files"]]
     return result
+
+
+def pseudonymise_demo(project: Project, private: Path) -> list[Path]:
+    """Detect every identifier and replace them all, as a researcher would after review.
+
+    A real team reviews the detections CSV first (``qualcode pseudonymise detect
+    --out``). The demo's stand-in for that review rejects a detection made only of
+    words the codebooks use ("supervision", "Key worker", "Signs of Safety"): the
+    programme's own vocabulary, not a person or a place; everything else is confirmed.
+    Returns the files written.
+    """
+    from .privacy import apply, detect
+
+    private.mkdir(parents=True, exist_ok=True)
+    key = private / "pseudonymisation_key.csv"
+    key.unlink(missing_ok=True)
+    found = detect(project)
+    vocabulary = {w.lower() for name in CODEBOOK_FILES
+                  for w in re.findall(r"[A-Za-z]+", (CODEBOOKS / name).read_text("utf-8"))}
+    for row in found.rows:
+        words = re.findall(r"[A-Za-z]+", row.text)
+        if words and all(w.lower() in vocabulary for w in words):
+            row.decision = "reject"
+    detections = found.write_csv(private / "detections.csv")
+    apply(project, found.rows, key, by="demo")
+    return [detections, key]

@@ -92,3 +92,14 @@ class PermissionDenied(ProjectError):
 
 class DaskUnavailable(QualcodeError):
     """Auto-coding on a cluster was asked for, but Dask is missing or its scheduler unreachable."""
+
+
+class NamesInReport(QualcodeError):
+    """The report would print what looks like a person's name or another identifier.
+
+    ``found`` lists (where, text, type) for each hit, so the CLI and notebooks can show them.
+    """
+
+    def __init__(self, message: str, found: list[tuple[str, str, str]]):
+        self.found = found
+        super().__init__(message)

@@ -73,19 +73,21 @@ class EvidenceResult:
 
 
 def evidence(project: Project, toc: TheoryOfChange, statuses: Iterable[str] = ("accepted",),
-             codebooks: Iterable[Any] = ()) -> EvidenceResult:
+             codebooks: Iterable[Any] = (), codings: pd.DataFrame | None = None) -> EvidenceResult:
     """Evidence for every outcome, impact and assumption of ``toc`` from ``project``.
 
     ``statuses``: which codings count (accepted by default; add "suggested" to preview
     what the auto-coder found). ``codebooks``: loaded codebooks whose cross-cutting
     codes carry a ``direction``; without them enabler / barrier codes are recognised
-    by id or name.
+    by id or name. ``codings``: ``project.codings(status=statuses)`` already read (a
+    report reads them once for every table).
     """
     statuses = tuple(statuses)
     codes = project.codes()
     links, missing = _links(toc, codes)
     directions = _code_directions(codes, codebooks)
-    codings = project.codings(status=statuses)
+    if codings is None:
+        codings = project.codings(status=statuses)
     docs = _document_facts(project)
     segments = _segments(links, codings, docs, directions)
     indicators = indicator_status(project, toc)

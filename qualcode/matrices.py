@@ -122,15 +122,17 @@ def _labels(codes: pd.DataFrame) -> list[str]:
 # -- the coded segments every matrix starts from ----------------------------------
 
 
-def coded_segments(project: Project, filters: Filters = Filters()) -> pd.DataFrame:
+def coded_segments(project: Project, filters: Filters = Filters(), codings: pd.DataFrame | None = None) -> pd.DataFrame:
     """Codings of current documents joined to document attributes, with their theme.
 
     Columns: the coding's own (id, document_id, start, end, code, snippet …), the
     document's (document, source_type, case, and each attribute such as role, wave),
     ``theme`` (the code rolled up to ``filters.level``), ``theme_label`` and
     ``participant`` (the ``participant`` attribute, else the case, else the document).
+    ``codings``: ``project.codings`` already read with these filters (a report reads them once).
     """
-    codings = project.codings(status=filters.status, coder=filters.coder)
+    if codings is None:
+        codings = project.codings(status=filters.status, coder=filters.coder)
     codings = codings.drop(columns=["provenance", "explanation", "created_at", "updated_at"])
     documents = project.documents().drop(columns=["sha256", "source_file", "imported_at", "encoding", "format"])
     documents = documents.rename(columns={"id": "document_id", "name": "document_name"})

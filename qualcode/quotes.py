@@ -11,10 +11,14 @@ Selection rules (``QuoteRules``), applied in this order for one code or theme:
    codings the user excluded, codings in an interviewer's turn and codings under
    ``min_words`` words are left out;
 2. pinned codings come first, in the order they were pinned;
-3. then, one at a time, the candidate from the role and wave quoted least so far,
-   shortest first (the shortest segment that carries the code), coding id breaking ties;
+3. then, one at a time, the candidate from the role and wave quoted least so far;
+   among those, whole sentences (the span starts a sentence and ends one) before
+   fragments, then those of a useful length (``ideal_words``, 15 to 60 words) before
+   shorter or longer ones, the length nearest ``ideal_words`` first, coding id breaking
+   ties — so "Too many people. I'll be honest." loses to a sentence that says what;
 4. a candidate from the same passage as a chosen quote (same document, spans
-   overlapping or closer than ``gap`` characters) is passed over.
+   overlapping or closer than ``gap`` characters) is passed over: never two quotes
+   from one passage.
 
 Each chosen ``Quote`` says which rule picked it (``reason``).
 
@@ -57,6 +61,8 @@ class QuoteRules:
     min_words: int = 6  # shorter segments rarely carry a theme on their own
     gap: int = 200  # characters: closer than this in one document is the same passage
     skip_interviewer: bool = True
+    useful_words: tuple[int, int] = (15, 60)  # a quote this long says something and still reads as a quote
+    ideal_words: int = 30
 
 
 @dataclass
@@ -151,6 +157,9 @@ def trim_quote(text: str, max_chars: int = 300) -> str:
     shown = " ".join(text.split())
     if len(shown) <= max_chars:
         return shown
+    sentence_end = max(shown.rfind(mark, 0, max_chars - 2) for mark in (". ", "! ", "? "))
+    if sentence_end >= max_chars * 0.6:  # a whole last sentence reads better than half of one
+        return f"{shown[:sentence_end + 1]} {ELLIPSIS}"
     cut = shown[: max_chars - 2]  # room for " …"
     if shown[max_chars - 2] != " " and " " in cut:
         cut = cut.rsplit(" ", 1)[0]  # never end on half a word
@@ -228,19 +237,24 @@ def _mark(project: Project, coding_id: int, kind: str, note: str, author: str) -
 class QuotePool:
     """Every accepted coding that could be quoted, loaded once for a whole report.
 
-    ``select`` is then cheap per code; ``used`` remembers the spans quoted so one
-    passage is not quoted under two themes while another candidate is left.
+    ``select`` is then cheap per code (plain tuples, candidates grouped by role and
+    wave); ``used`` remembers the spans quoted so one passage is not quoted under two
+    themes while another candidate is left.
     """
 
     def __init__(self, project: Project, rules: QuoteRules = QuoteRules(), status: str = "accepted",
-                 coder: str | Iterable[str] | None = None):
+                 coder: str | Iterable[str] | None = None, codings: pd.DataFrame | None = None):
         self.project = project
         self.rules = rules
         self.used: set[tuple[int, int, int]] = set()  # (document, start, end) of passages quoted
-        codings = project.codings(status=status, coder=coder)
+        if codings is None:
+            codings = project.codings(status=status, coder=coder)
         documents = project.documents().set_index("id")
         codings = codings[codings["document_id"].isin(documents.index)]
-        self._by_code = {code: frame for code, frame in codings.groupby("code")}
+        fields = ["id", "document_id", "start", "end", "code", "snippet"]
+        self._by_code: dict[str, list[tuple]] = {}
+        for row in codings[fields].itertuples(index=False, name=None):
+            self._by_code.setdefault(row[4], []).append(row)
         self._documents = documents
         self._role = {i: _text(v) for i, v in documents.get("role", pd.Series(dtype=object)).items()}
         self._wave = {i: _wave(_text(v)) for i, v in documents.get("wave", pd.Series(dtype=object)).items()}
@@ -253,104 +267,115 @@ class QuotePool:
     def select(self, codes: Iterable[str], n: int | None = None, mark_used: bool = True) -> QuoteSelection:
         """Choose up to ``n`` quotes (default ``rules.per_code``) carrying any of ``codes``."""
         n = self.rules.per_code if n is None else n
-        frames = [self._by_code[c] for c in codes if c in self._by_code]
-        if not frames:
+        pinned = set(self._pinned)
+        rows: dict[int, tuple] = {}
+        spans: dict[tuple[int, int, int], int] = {}
+        for code in codes:
+            for row in self._by_code.get(code, ()):
+                # One passage coded by two coders (double coding) is one candidate, not two; a pin wins.
+                span = (row[1], row[2], row[3])
+                if span in spans and not (row[0] in pinned and spans[span] not in pinned):
+                    continue
+                if span in spans:
+                    rows.pop(spans[span], None)
+                spans[span] = row[0]
+                rows[row[0]] = row
+        if not rows:
             return QuoteSelection([], 0)
-        # One passage coded by two coders (double coding) is one candidate, not two.
-        pool = pd.concat(frames).drop_duplicates("id")
-        pool = (pool.assign(_pin=pool["id"].isin(self._pinned)).sort_values("_pin", ascending=False, kind="stable")
-                .drop_duplicates(["document_id", "start", "end"]))
         passed: list[tuple[int, str]] = []
-        pinned_ids = [i for i in self._pinned if i in set(pool["id"])]
-        rows = {int(r.id): r for r in pool.itertuples(index=False)}
         chosen: list[Quote] = []
-        for coding_id in pinned_ids:
+        for coding_id in [i for i in self._pinned if i in rows]:
             if len(chosen) < n:
                 chosen.append(self._quote(rows[coding_id], pinned=True, reason="pinned by the researcher"))
-        candidates = []
+        groups: dict[tuple, list[tuple]] = {}
         for coding_id, row in rows.items():
-            if coding_id in pinned_ids:
+            if coding_id in pinned:
                 continue
             why = self._unfit(row)
             if why:
                 passed.append((coding_id, why))
-            else:
-                candidates.append(row)
-        candidates.sort(key=lambda r: (r.end - r.start, r.id))
-        while len(chosen) < n and candidates:
-            row = candidates.pop(self._best(candidates, chosen))
+                continue
+            used = (row[1], row[2], row[3]) in self.used
+            key = (self._role.get(row[1]), self._wave.get(row[1]))
+            groups.setdefault(key, []).append((used, *self._preference(row), row))
+        for members in groups.values():
+            members.sort(key=lambda m: m[:-1], reverse=True)  # best last: pop() takes it
+        while len(chosen) < n and any(groups.values()):
+            key = min((k for k in groups if groups[k]), key=lambda k: self._spread(k, groups[k][-1], chosen))
+            *_, row = groups[key].pop()
             clash = next((q for q in chosen if _same_passage(q, row, self.rules.gap)), None)
             if clash is not None:
-                passed.append((int(row.id), f"same passage as coding {clash.coding_id}"))
+                passed.append((int(row[0]), f"same passage as coding {clash.coding_id}"))
                 continue
             try:
                 chosen.append(self._quote(row, pinned=False, reason=self._reason(row, chosen)))
             except QuoteDrift as exc:
-                passed.append((int(row.id), f"refused: {exc}"))
+                passed.append((int(row[0]), f"refused: {exc}"))
         if mark_used:
             self.used.update((q.document_id, q.start, q.end) for q in chosen)
         return QuoteSelection(chosen, len(rows), passed)
 
     def quote(self, coding_id: int) -> Quote:
         """One coding as a quote (verified), whatever the selection rules would say."""
-        for frame in self._by_code.values():
-            hit = frame[frame["id"] == coding_id]
-            if not hit.empty:
-                return self._quote(next(hit.itertuples(index=False)), pinned=coding_id in self._pinned, reason="asked for")
+        for rows in self._by_code.values():
+            for row in rows:
+                if row[0] == coding_id:
+                    return self._quote(row, pinned=coding_id in self._pinned, reason="asked for")
         raise NotFoundError(f"{self.project.location}: no accepted coding {coding_id} to quote. Fix: take the id "
                             "from project.codings(status='accepted').")
 
-    def _unfit(self, row) -> str | None:
-        if row.id in self._excluded:
+    def _unfit(self, row: tuple) -> str | None:
+        coding_id, document_id, start, end, _, snippet = row
+        if coding_id in self._excluded:
             return "excluded by the researcher"
-        if self.rules.skip_interviewer and _inside(self._interviewer.get(row.document_id), row.start):
+        if self.rules.skip_interviewer and _inside(self._interviewer.get(document_id), start):
             return "interviewer's turn"
         # The snippet is the span's first 200 characters: a longer span is long enough.
-        if len(str(row.snippet).split()) < self.rules.min_words and (row.end - row.start) <= len(str(row.snippet)):
+        if len(str(snippet).split()) < self.rules.min_words and (end - start) <= len(str(snippet)):
             return f"fewer than {self.rules.min_words} words"
         return None
 
-    def _best(self, candidates: list, chosen: list[Quote]) -> int:
-        """Index of the candidate the rules pick next; stops at the first perfect one."""
-        best, best_key = 0, None
-        for i, row in enumerate(candidates):
-            key = self._spread_key(row, chosen, i)
-            if best_key is None or key < best_key:
-                best, best_key = i, key
-                if key[:3] == (False, 0, 0):  # unused, new role and wave: nothing beats it
-                    break
-        return best
+    def _preference(self, row: tuple) -> tuple:
+        """Lower is better: whole sentences, then a useful length, nearest the ideal, then id."""
+        text = self._text_of(int(row[1]))
+        start, end = row[2], row[3]
+        words = len(text[start:end].split())
+        low, high = self.rules.useful_words
+        return (not _whole_sentences(text, start, end), not low <= words <= high,
+                abs(words - self.rules.ideal_words), row[0])
 
-    def _spread_key(self, row, chosen: list[Quote], order: int) -> tuple:
-        role, wave = self._role.get(row.document_id), self._wave.get(row.document_id)
+    def _spread(self, key: tuple, head: tuple, chosen: list[Quote]) -> tuple:
+        role, wave = key
         same_role = sum(q.role == role for q in chosen)
         same_wave = sum(q.wave == wave for q in chosen)
         # A coding quoted elsewhere in the report comes last: repeat only when nothing else is left.
-        used = (row.document_id, row.start, row.end) in self.used
-        return (used, same_role + same_wave, same_role, order)  # order: candidates are shortest first
+        return (head[0], same_role + same_wave, same_role, head[1:-1])
 
-    def _reason(self, row, chosen: list[Quote]) -> str:
-        role, wave = self._role.get(row.document_id), self._wave.get(row.document_id)
-        if (row.document_id, row.start, row.end) in self.used:
+    def _reason(self, row: tuple, chosen: list[Quote]) -> str:
+        role, wave = self._role.get(row[1]), self._wave.get(row[1])
+        if (row[1], row[2], row[3]) in self.used:
             return "already quoted elsewhere in the report; no other candidate left"
+        text = self._text_of(int(row[1]))
+        kind = "whole sentence(s)" if _whole_sentences(text, row[2], row[3]) else "fragment (no whole sentence left)"
         new_role = all(q.role != role for q in chosen)
         new_wave = all(q.wave != wave for q in chosen)
         if new_role and new_wave:
-            return "shortest from a role and wave not yet quoted"
+            return f"{kind} from a role and wave not yet quoted"
         if new_role:
-            return "shortest from a role not yet quoted"
+            return f"{kind} from a role not yet quoted"
         if new_wave:
-            return "shortest from a wave not yet quoted"
-        return "shortest remaining"
+            return f"{kind} from a wave not yet quoted"
+        return f"{kind}, best remaining"
 
-    def _quote(self, row, pinned: bool, reason: str) -> Quote:
-        doc = self._documents.loc[row.document_id]
-        text = self._text_of(int(row.document_id))
-        exact = check_span(self.project, int(row.id), str(doc["name"]), text, int(row.start), int(row.end), row.snippet)
+    def _quote(self, row: tuple, pinned: bool, reason: str) -> Quote:
+        coding_id, document_id, start, end, code, snippet = row
+        doc = self._documents.loc[document_id]
+        text = self._text_of(int(document_id))
+        exact = check_span(self.project, int(coding_id), str(doc["name"]), text, int(start), int(end), snippet)
         attrs = {k: v for k, v in doc.items() if k not in _DOCUMENT_COLUMNS}
         return Quote(
-            coding_id=int(row.id), document_id=int(row.document_id), document=str(doc["name"]), code=str(row.code),
-            start=int(row.start), end=int(row.end), text=exact, shown=trim_quote(exact, self.rules.max_chars),
+            coding_id=int(coding_id), document_id=int(document_id), document=str(doc["name"]), code=str(code),
+            start=int(start), end=int(end), text=exact, shown=trim_quote(exact, self.rules.max_chars),
             attribution=attribution(attrs, doc.get("source_type")), role=_text(attrs.get("role")),
             wave=_wave(_text(attrs.get("wave"))), source_type=str(doc.get("source_type")), pinned=pinned, reason=reason,
         )
@@ -359,6 +384,25 @@ class QuotePool:
         if document_id not in self._texts:
             self._texts.update(self.project.iter_texts([document_id]))
         return self._texts[document_id]
+
+
+SENTENCE_END = ".!?…"
+
+
+def _whole_sentences(text: str, start: int, end: int) -> bool:
+    """Does ``text[start:end]`` start a sentence and end one?
+
+    >>> t = "Interviewer: And then? We met the family at home. It helped, honestly"
+    >>> _whole_sentences(t, t.index("We"), t.index("home.") + 5), _whole_sentences(t, t.index("It"), len(t))
+    (True, False)
+    """
+    span = text[start:end].strip()
+    if not span or not (span[0].isupper() or span[0] in "'\"‘“"):
+        return False
+    if span.rstrip("'\"’”)")[-1:] not in SENTENCE_END:
+        return False
+    before = text[:start].rstrip(" \t")
+    return not before or before[-1] in SENTENCE_END + ":\n'\"’”"
 
 
 def _interviewer_turns(project: Project) -> dict[int, tuple[list[int], list[int]]]:
@@ -383,6 +427,6 @@ def _inside(turns: tuple[list[int], list[int]] | None, position: int) -> bool:
     return i >= 0 and position < ends[i]
 
 
-def _same_passage(quote: Quote, row, gap: int) -> bool:
-    return (quote.document_id == row.document_id
-            and row.start < quote.end + gap and quote.start < row.end + gap)
+def _same_passage(quote: Quote, row: tuple, gap: int) -> bool:
+    _, document_id, start, end, *_ = row
+    return quote.document_id == document_id and start < quote.end + gap and quote.start < end + gap

@@ -68,10 +68,27 @@ def test_trimmed_quotes_keep_whole_words_in_order(words, limit):
 
 def test_selection_spreads_across_roles_and_waves(built):
     selection = QuotePool(built.project).select(["voice"])
+    # The parent's two whole sentences (19 words) first, then the team manager's whole sentence
+    # from the other wave (11 words), the social worker's fragment last.
     assert [q.attribution for q in selection.quotes] == [
-        "Team Manager, Wave 2", "Social Worker, Wave 1", "Parent, Wave 1"]
-    assert selection.quotes[0].reason == "shortest from a role and wave not yet quoted"
-    assert selection.quotes[2].reason == "shortest from a role not yet quoted"
+        "Parent, Wave 1", "Team Manager, Wave 2", "Social Worker, Wave 1"]
+    assert selection.quotes[0].reason == "whole sentence(s) from a role and wave not yet quoted"
+    assert selection.quotes[2].reason == "fragment (no whole sentence left) from a role not yet quoted"
+
+
+def test_whole_sentences_of_useful_length_beat_short_ones(tmp_path):
+    from test_report_project import build_project
+
+    built = build_project(tmp_path / "q.qc")
+    text = built.project.text(built.doc_ids["SW02_w2.txt"])
+    short = "Honestly the caseloads are still too high and the administration eats my week."
+    long = "But the family plan meetings are better, we bring the whole family together to agree what happens next."
+    from qualcode.quotes import _whole_sentences
+
+    assert _whole_sentences(text, text.index(long), text.index(long) + len(long))
+    pool = QuotePool(built.project)
+    assert pool._preference((1, built.doc_ids["SW02_w2.txt"], text.index(long), text.index(long) + len(long), "x", ""))\
+        < pool._preference((2, built.doc_ids["SW02_w2.txt"], text.index(short), text.index(short) + len(short), "x", ""))
 
 
 def test_selection_skips_interviewer_turns_and_short_segments(built):

@@ -41,3 +41,22 @@ def test_readme_cli_tour_runs_as_written(tmp_path, monkeypatch):
             continue
         result = runner.invoke(app, args)
         assert result.exit_code == 0, f"`{command}` failed:\n{result.output}"
+
+
+def readme_python_tour() -> str:
+    """The README's Python tour: its first ```python block."""
+    return re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)[0]
+
+
+@pytest.mark.slow
+def test_readme_python_tour_runs_as_written(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "keys").mkdir()  # the tour keeps the pseudonymisation key outside the project folder
+    for name in ("corpus", "codebooks"):
+        os.symlink(REPO / name, work / name)
+    monkeypatch.chdir(work)
+    namespace: dict = {}
+    exec(compile(readme_python_tour(), "README.md (Python tour)", "exec"), namespace)
+    assert (work / "report.docx").exists() and (tmp_path / "keys" / "eval-key.csv").exists()
+    namespace["project"].close()

@@ -78,7 +78,7 @@ def test_docx_has_headings_in_template_order(full):
     document = docx.Document(folder / "report.docx")
     h1 = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert h1 == ["About this report", "Contents", "Achieved sample", "Evidence against the theory of change",
-                  "Planned impacts", "Findings by theme", "Survey results", "Intercoder agreement", "Figures",
+                  "Planned impacts", "Findings by theme", "Survey results", "Intercoder agreement",
                   "Appendix: codebook"]
     h2 = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
     assert h2 == ["Whole-family working", "Voice of the child", "Workload"]
@@ -92,17 +92,19 @@ def test_docx_tables_are_native_with_numbered_captions(full):
     tables = [c for c in captions if c.startswith("Table")]
     figures = [c for c in captions if c.startswith("Figure")]
     assert tables[:3] == ["Table 1: Achieved sample: interviews by role and wave",
-                          "Table 2: Evidence for each outcome of the theory of change (Whole-family reform)",
+                          "Table 2: Judgement for each outcome of the theory of change (Whole-family reform)",
                           "Table 3: Planned impacts: judgement and evidence"]
     assert [int(re.match(r"Table (\d+)", c).group(1)) for c in tables] == list(range(1, len(tables) + 1))
-    assert figures == ["Figure 1: Coded segments per theme, by source type",
-                       "Figure 2: Co-occurrence of themes: overlapping coded segments (diagonal: each theme's own count)",
-                       "Figure 3: Theory of change: Whole-family reform"]
+    # Figures sit in the sections they illustrate: the ToC under the evidence, the charts under the themes.
+    assert figures == ["Figure 1: Theory of change: Whole-family reform, each outcome coloured by its judgement",
+                       "Figure 2: Coded segments per theme, by source type",
+                       "Figure 3: Co-occurrence of themes: overlapping coded segments (diagonal: each theme's own count)"]
     assert len(document.tables) == len(tables) == len(report.tables())
     assert len(document.inline_shapes) == 3
     body = document.element.body.xml
     assert body.count("SEQ Table") == len(tables) and body.count("SEQ Figure") == 3
-    assert 'TOC \\o "1-2"' in body
+    descriptions = [shape._inline.docPr.get("descr") for shape in document.inline_shapes]
+    assert all(d and len(d) > 40 for d in descriptions)  # alt text on every figure
     first = document.tables[0]
     assert first.style.name == "Light Grid Accent 1"
     assert first.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
@@ -126,15 +128,16 @@ def test_achieved_sample_role_by_wave_with_totals(full):
 def test_evidence_table_per_outcome(full):
     _, folder, _ = full
     table = docx.Document(folder / "report.docx").tables[1]
-    assert [c.text for c in table.rows[0].cells] == ["Outcome", "Assessment", "Sources", "Illustrative quotes"]
+    assert [c.text for c in table.rows[0].cells] == ["Outcome", "Judgement", "Evidence", "Illustrative quotes"]
     family = [c.text for c in table.rows[1].cells]
     assert family[0] == "Families are worked with as a whole"
-    assert family[1].startswith("Strength: ")
-    assert "Direction:" in family[1] and "Indicator: none in the theory of change" in family[1]
+    assert family[1].split("\n")[0] in ("Too little evidence.", "Unclear: too few coded segments say which way it went.",
+                                         "Mixed evidence.", "Some evidence that it was achieved.")
+    assert "Amount: " in family[1] and "Indicator: none in the theory of change" in family[1]
     # Six: sam's double-coding of one passage is a segment of its own; the survey item is a source.
     assert "6 segments in 3 documents from 3 participants" in family[2]
-    assert "By source: family interview: 1; staff interview: 5; survey items: 1" in family[2]
-    assert "By wave: Wave 1: 5; Wave 2: 1" in family[2]
+    assert "By source: Family interview: 1; Staff interview: 5; Survey items: 1." in family[2]
+    assert "By wave: Wave 1: 5; Wave 2: 1." in family[2]
     quotes = family[3].split("\n")
     assert 2 <= len(quotes) <= 3
     assert all(re.fullmatch(r"'.+' \((Social Worker|Parent|Team Manager), Wave \d\)", q) for q in quotes)
@@ -147,15 +150,15 @@ def test_themes_have_definitions_counts_summaries_and_quotes(full):
     report, folder, built = full
     document = docx.Document(folder / "report.docx")
     texts = [p.text for p in document.paragraphs]
-    start = texts.index("Voice of the child")
-    section = texts[start:texts.index("Workload")]
+    headings = {p.text: i for i, p in enumerate(document.paragraphs) if p.style.name == "Heading 2"}
+    section = texts[headings["Voice of the child"]:headings["Workload"]]
     assert "Definition: The child's wishes and feelings are heard and recorded." in section
     # Five: alex's three and sam's two double-codings.
     assert "Coded 5 times in 3 documents from 3 participants (family interview 2, staff interview 3)." in section
     assert "Family A: The child's view is recorded at each visit." in section
     quotes = [p for p in document.paragraphs if p.style.name == "Quote"]
     assert quotes and all(re.fullmatch(r"'.+' \(.+\)", p.text) for p in quotes)
-    workload = texts[texts.index("Workload"):texts.index("Survey results")]
+    workload = texts[headings["Workload"]:texts.index("Survey results", headings["Workload"])]
     pinned = [t for t in workload if "=SUM(A1:A9)" in t]
     assert pinned == ["'=SUM(A1:A9) is what my manager says I am, a number.' (Social Worker, Wave 2)"]
     assert not any("The administration has gone down" in t for t in texts)  # excluded
@@ -176,10 +179,16 @@ def test_survey_agreement_and_codebook_tables(full):
     report, folder, _ = full
     document = docx.Document(folder / "report.docx")
     by_caption = {t.caption: t.frame for t in report.tables()}
-    survey = by_caption["Survey: staff_survey, responses by wave"]
+    survey_table = next(t for t in report.tables() if t.caption.startswith("Survey: Staff Survey"))
+    survey = survey_table.frame
+    assert survey["Wave"].tolist() == ["Wave 1", "Wave 2"]  # waves as rows under the item's question
+    assert survey_table.groups == [(0, "I feel confident working with the whole family")]
     assert survey["Agree (net)"].tolist() == ["67% (2)", "100% (3)"]
-    agreement = next(f for c, f in by_caption.items() if c.startswith("Agreement between alex and sam"))
-    assert agreement["Code"].iloc[-1] == "All codes (pooled)"
+    agreement_table = next(t for t in report.tables() if t.caption.startswith("Agreement between Alex and Sam"))
+    agreement = agreement_table.frame
+    assert "All codes (pooled)" not in agreement["Code"].tolist()  # a sum over codes means nothing
+    assert "Characters coded by Alex" in agreement.columns and "Cohen's κ" in agreement.columns
+    assert "prevalence" in agreement_table.note and "κ" in agreement_table.note
     appendix = by_caption["Codebook: Test framework, version 1.2"]
     assert appendix.values.tolist()[:2] == [
         ["Whole-family working", "Work with the family as a whole.", "the family seen together", "single-child sessions"],
@@ -194,8 +203,9 @@ def test_html_is_the_same_report(full):
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("<table>") == len(report.tables())
     assert page.count('src="data:image/png;base64,') == 3
-    assert "Table 2: Evidence for each outcome of the theory of change (Whole-family reform)" in page
-    assert "Figure 3: Theory of change: Whole-family reform" in page
+    assert "Table 2: Judgement for each outcome of the theory of change (Whole-family reform)" in page
+    assert "Figure 1: Theory of change: Whole-family reform" in page
+    assert page.count('<img alt="') == 3 and '<html lang="en-GB">' in page
     assert "<blockquote>'=SUM(A1:A9) is what my manager says I am, a number.' <cite>(Social Worker, Wave 2)</cite>" in page
     snippet = report._repr_html_()
     assert snippet.startswith("<style>") and "<html" not in snippet
@@ -255,7 +265,7 @@ def test_bad_template_messages(tmp_path, content, message):
 def test_shipped_template_lists_every_section():
     template = load_template()
     assert list(template.sections) == ["about", "contents", "sample", "evidence", "impacts", "themes", "survey",
-                                       "agreement", "figures", "codebook"]
+                                       "agreement", "codebook"]
 
 
 def test_cli_report(full, tmp_path):
@@ -273,7 +283,7 @@ def test_cli_report(full, tmp_path):
     summary = json.loads(result.output)
     assert summary["files"] == [str(tmp_path / "r.docx"), str(tmp_path / "r.html")]
     assert summary["sections"] == ["About", "Evidence", "Agreement"]
-    assert summary["tables"] == 2 and summary["figures"] == 0 and summary["quotes"] == 6
+    assert summary["tables"] == 2 and summary["figures"] == 1 and summary["quotes"] == 6
     assert summary["left_out"] == []
     bad = runner.invoke(app, ["report", built.project.location, "--out", str(tmp_path / "r.pdf")])
     assert isinstance(bad.exception, InputError)
@@ -292,6 +302,38 @@ def test_report_converts_to_pdf_with_libreoffice(full, tmp_path):
     reader = PdfReader(tmp_path / "report.pdf")
     assert len(reader.pages) >= 3
     text = "\n".join(page.extract_text() for page in reader.pages)
-    for needle in ("Table 1: Achieved sample", "Table 2: Evidence for each outcome", "Figure 1: Coded segments",
-                   "Social Worker", "Appendix: codebook"):
+    for needle in ("Table 1: Achieved sample", "Table 2: Judgement for each outcome", "Figure 2: Coded segments",
+                   "Social Worker", "Appendix: codebook", f"Page 1 of {len(reader.pages)}"):
         assert needle in text
+
+
+def test_report_refuses_names_unless_pseudonymised_or_allowed(tmp_path):
+    from qualcode.errors import NamesInReport
+
+    built = build_project(tmp_path / "p.qc")
+    project = built.project
+    text = "Jo: We met her son Tyler at 14 Lavender Row and he told us what he wanted, which never happened before.\n"
+    with project.transaction() as conn:
+        import sqlalchemy as sa
+        from qualcode import store
+
+        doc = conn.execute(sa.insert(store.documents).values(
+            name="FAM02_w2.txt", version=1, source_file="FAM02_w2.txt", format="txt", sha256="fam02",
+            source_type="family interview", text=text, words=len(text.split()), imported_at=store.now(),
+        ).returning(store.documents.c.id)).scalar_one()
+        conn.execute(sa.insert(store.document_attributes), [{"document_id": doc, "key": "role", "value": "Parent"},
+                                                           {"document_id": doc, "key": "wave", "value": "2"}])
+    project.add_codings([NewCoding(doc, 4, len(text) - 1, "voice", coder="alex", status="accepted")])
+    out = tmp_path / "r.docx"
+    with pytest.raises(NamesInReport) as caught:
+        build_report(project, name_model=None).to_docx(out)
+    message = str(caught.value)
+    assert "'Tyler' (Child)" in message and "'14 Lavender Row' (Place)" in message
+    assert "Voice of the child" in message  # where it was found
+    assert "pseudonymise" in message and "--allow-names" in message  # the fix
+    assert not out.exists()
+    report = build_report(project, allow_names=True, name_model=None)
+    report.to_docx(out)
+    first_page = [p.text for p in docx.Document(out).paragraphs[:8]]
+    assert any("name check was overridden" in t for t in first_page)
+    project.close()

@@ -1,13 +1,14 @@
-"""The theory-of-change figure: produced as PNG and SVG, sized for an A4 page."""
+"""The theory-of-change figure: laid out by Graphviz, coloured by judgement, legible at print size."""
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 from matplotlib import image
-from matplotlib.colors import to_hex
 from typer.testing import CliRunner
 
 from qualcode.cli import app
@@ -15,9 +16,11 @@ from qualcode.errors import InputError
 from qualcode.evidence import evidence
 from qualcode.project import Project
 from qualcode.toc import load_toc
-from qualcode.toc_figure import DPI, PAGE_WIDTH, build_figure, draw_toc
+from qualcode.toc_figure import VERDICT_STYLE, draw_toc, print_font_size, toc_graph
 
 CODEBOOKS = Path(__file__).resolve().parents[1] / "codebooks"
+LANDSCAPE_A4_TEXT_IN = (29.7 - 5 - 1.5) / 2.54  # the report's landscape page, less room for the caption
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -30,23 +33,51 @@ def test_png_and_svg_from_a_project(tmp_path, whole_family):
         result = evidence(project, whole_family)
     png = draw_toc(whole_family, result, tmp_path / "toc.png")
     svg = draw_toc(whole_family, result, tmp_path / "toc.svg")
-    assert png.stat().st_size > 50_000 and svg.stat().st_size > 50_000
+    assert png.stat().st_size > 50_000 and svg.stat().st_size > 10_000
     height, width = image.imread(png).shape[:2]
-    assert width == round(PAGE_WIDTH * DPI)  # A4 width at 200 dpi
-    assert height > width / 2
+    assert width > height  # a column diagram, read left to right
     assert "<svg" in svg.read_text()[:500]
 
 
-def test_boxes_are_filled_by_strength_and_marked(whole_family):
-    strength = {"reduce_risk": "strong", "wellbeing": "weak"}
-    fig = build_figure(whole_family, strength, {"reduce_risk": "✓ →"}, {"as_caseloads": "challenges"})
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "indicators: ✓ →" in texts
-    assert any(t.startswith("Indicators: ✓ met") for t in texts)
-    fills = [to_hex(p.get_facecolor()) for p in fig.axes[0].patches]
-    assert fills.count("#08519c") == 1 and fills.count("#c6dbef") == 1  # strong and weak outcomes
-    smallest = min(t.get_fontsize() for t in fig.axes[0].texts)
-    assert smallest >= 7
+def test_boxes_are_coloured_by_judgement_with_a_legend(tmp_path, whole_family):
+    with Project.create(tmp_path / "p.qc") as project:
+        result = evidence(project, whole_family)
+    result.summary.loc[result.summary["node"] == "reduce_risk", "verdict"] = "not achieved"
+    result.summary.loc[result.summary["node"] == "wellbeing", "verdict"] = "conflict"
+    source = toc_graph(whole_family, result).source
+    assert re.search(r"reduce_risk \[[^\]]*fillcolor=\"#b2182b\"", source)
+    assert re.search(r"wellbeing \[[^\]]*fillcolor=\"#762a83\"", source)
+    for _, _, words in VERDICT_STYLE.values():  # the legend says what each colour means, in words
+        assert words in source
+    assert "Assumptions" in source and "A1. " in source
+    # Fitted to the report's landscape page, box text prints at 7 pt or more.
+    assert print_font_size(whole_family, result, LANDSCAPE_A4_TEXT_IN) >= 7
+
+
+def test_arrows_never_run_through_boxes(tmp_path, whole_family):
+    """Every edge's spline, sampled, stays outside every box other than its own two ends."""
+    with Project.create(tmp_path / "p.qc") as project:
+        result = evidence(project, whole_family)
+    from qualcode.toc_figure import _pipe
+
+    layout = json.loads(_pipe(toc_graph(whole_family, result), "json"))
+    boxes = {}
+    for obj in layout["objects"]:
+        if "pos" in obj and not obj["name"].startswith("_head"):
+            x, y = (float(v) for v in obj["pos"].split(","))
+            w, h = float(obj["width"]) * 72 / 2, float(obj["height"]) * 72 / 2
+            boxes[obj["_gvid"]] = (obj["name"], x - w, x + w, y - h, y + h)
+    crossings = []
+    for edge in layout.get("edges", []):
+        if edge.get("style") == "invis":
+            continue
+        points = [tuple(float(v) for v in p.split(",")[-2:]) for p in edge["pos"].split()]
+        for gvid, (name, x0, x1, y0, y1) in boxes.items():
+            if gvid in (edge["tail"], edge["head"]):
+                continue
+            if any(x0 + 2 < x < x1 - 2 and y0 + 2 < y < y1 - 2 for x, y in points):
+                crossings.append((boxes[edge["tail"]][0], boxes[edge["head"]][0], name))
+    assert not crossings
 
 
 def test_bad_output_name(tmp_path, whole_family):

@@ -21,6 +21,8 @@ def project_location(value: str) -> str:
     >>> project_location("postgresql://alex@db.example.org/eval")
     'postgresql://alex@db.example.org/eval'
     """
+    from ..team.connection import is_url, refuse_password_in_url  # SQLAlchemy: not for --help
+
     value = str(value)
     if "://" in value:  # a URL (team.connection.is_url); SQLAlchemy is imported only then
         from ..team.connection import refuse_password_in_url

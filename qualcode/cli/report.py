@@ -57,6 +57,8 @@ def report(
     coders: List[str] = typer.Option([], "--coders", help="Two or more coders for the agreement table: --coders A B."),
     template: Optional[Path] = typer.Option(None, "--template", help="Your copy of qualcode/templates/report.yaml."),
     level: int = typer.Option(1, "--level", help="Code level reported as themes (1 = top level)."),
+    allow_names: bool = typer.Option(False, "--allow-names", help="Write it even if the name check finds names in "
+                                     "an unpseudonymised project; the first page then says so."),
     as_json: bool = JsonOption,
     extra_coders: List[str] = typer.Argument(None, hidden=True),
 ) -> None:
@@ -64,8 +66,10 @@ def report(
     if out.suffix.lower() != ".docx":
         raise InputError(str(out), "the report is written as Word", "name the --out file .docx (add --html for HTML)")
     names = [*coders, *(extra_coders or [])]
-    with working("writing the report", enabled=not as_json), Project.open(project) as p:
-        built = build_report(p, toc=toc, codebooks=codebook, coders=names, template=template, level=level)
+    with working("writing the report", enabled=not as_json) as tick, Project.open(project) as p:
+        built = build_report(p, toc=toc, codebooks=codebook, coders=names, template=template, level=level,
+                             allow_names=allow_names, progress=tick)
+        tick("writing the files")
         summary = report_files(built, out, html)
     if as_json:
         emit(summary, True)

@@ -1,0 +1,99 @@
+"""Names never reach a report: every quote, table cell and list line is read by the
+pseudonymisation detector before anything is written.
+
+The report refuses, listing what it found and where, unless the project has been
+pseudonymised (``qualcode pseudonymise apply`` replaced the identifiers and recorded a
+run) or the caller passes ``allow_names=True``; an override is then stated on the
+report's first page. The detector is the one ``pseudonymise detect`` runs (patterns,
+cue words and the installed NER model), so the check is as good as that review step.
+
+>>> texts = [("Table 1, row 2", "Ava Brannigan (DOB 03/04/2015) was seen at home.")]
+>>> [(t, kind) for _, t, kind in find_identifiers_in(texts, model=None)]      # doctest: +SKIP
+[('Ava Brannigan', 'Person'), ('03/04/2015', 'Date of birth')]
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from ..errors import NamesInReport
+from .model import Heading, Paragraph, QuoteBlock, Report, Table
+
+SHOWN = 12  # hits listed in the refusal; the rest are counted
+
+
+def report_texts(report: Report) -> list[tuple[str, str]]:
+    """(where, text) for every quote, memo line and table cell from the data that the report prints."""
+    out: list[tuple[str, str]] = []
+    for section in report.sections:
+        place = section.title
+        for block in section.blocks:
+            if isinstance(block, Heading):
+                place = f"{section.title}, {block.text}"
+            elif isinstance(block, QuoteBlock):
+                out.append((f"{place}: quote ({block.quote.attribution}, coding {block.quote.coding_id})",
+                            block.quote.shown))
+            elif isinstance(block, Paragraph) and block.from_data:
+                out.append((f"{place}: {block.text[:30]}…", block.text))
+            elif isinstance(block, Table):
+                out += [(f"Table {block.number}, heading row", text) for _, text in block.groups]
+                columns = block.frame.columns if block.check_names is None else block.check_names
+                for i, values in enumerate(block.frame[list(columns)].itertuples(index=False, name=None), start=1):
+                    for column, value in zip(columns, values):
+                        if value:
+                            out.append((f"Table {block.number}, row {i}, {column}", str(value)))
+    return out
+
+
+def find_identifiers_in(texts: Sequence[tuple[str, str]], model: str | None = "auto") -> list[tuple[str, str, str]]:
+    """(where, text, type) for every identifier the detector finds in ``texts``.
+
+    One detector scans all the texts in one pass (loading the NER model once).
+    Labels a pseudonymisation wrote (``[Parent 1]``) are not identifiers.
+    """
+    from ..privacy import Detector
+
+    if not texts:
+        return []
+    detector = Detector(model=model)
+    docs = [{"id": i, "name": where, "text": text} for i, (where, text) in enumerate(texts)]
+    found, seen = [], set()
+    for hit in detector.scan(docs):
+        if hit.text.startswith("[") or (hit.document_id, hit.text) in seen:
+            continue
+        seen.add((hit.document_id, hit.text))
+        found.append((texts[hit.document_id][0], hit.text, hit.type))
+    return found
+
+
+def check_names(report: Report, pseudonymised: bool, allow_names: bool, project_name: str,
+                model: str | None = "auto") -> None:
+    """Refuse (``NamesInReport``) when the report would print identifiers, unless allowed.
+
+    With ``allow_names`` the report says so on its first page; a pseudonymised project
+    passes, its review having been the check.
+    """
+    if pseudonymised:
+        return
+    if allow_names:
+        report.notices.append(
+            "The name check was overridden (allow names): this report was written from a project that has not "
+            "been pseudonymised and may contain names or other identifiers. Do not share it outside the team.")
+        return
+    found = find_identifiers_in(report_texts(report), model=model)
+    if found:
+        raise NamesInReport(_message(found, project_name), found)
+
+
+def _message(found: Iterable[tuple[str, str, str]], project_name: str) -> str:
+    found = list(found)
+    lines = [f"{project_name}: the report would print {len(found)} possible name(s) or identifier(s); "
+             "nothing was written:"]
+    lines += [f"  {where}: {text!r} ({kind})" for where, text, kind in found[:SHOWN]]
+    if len(found) > SHOWN:
+        lines.append(f"  … and {len(found) - SHOWN} more")
+    lines.append(f"Fix: pseudonymise the project first (qualcode pseudonymise detect {project_name} --out "
+                 f"detections.csv, review it, then qualcode pseudonymise apply … --key KEY.csv), or exclude the "
+                 "quotes (qualcode.quotes.exclude_quote); to write it anyway for the team only, pass --allow-names "
+                 "(the report then says so on its first page).")
+    return "\n".join(lines)

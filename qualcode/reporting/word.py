@@ -1,0 +1,428 @@
+"""The report as a Word document a researcher can send.
+
+Decisions, each from reading the rendered pages:
+
+- A4 (or Letter) with 2.5 cm margins, the document language en-GB (settable), Arial
+  throughout (Word has it; LibreOffice maps it to the metric-compatible Liberation
+  Sans), so a column wide enough in one is wide enough in the other.
+- A title page from the report configuration (programme, organisation, authors,
+  date, version), which also fills the document properties; any first-page notice
+  (an override of the name check) sits on it in bold.
+- The contents list is written out as paragraphs, so it shows in every viewer
+  without updating a field. Page numbers ("Page 3 of 20") are fields in the footer,
+  which every viewer computes as it lays out the pages.
+- Tables: the caption is kept with the table, the header row repeats on each page,
+  no row splits across pages, and column widths are set from the text: every column
+  is at least as wide as its longest word, so no word is ever broken inside a cell;
+  the space left goes to the columns with the longest text. A table whose words do
+  not fit the page's width goes into a landscape section of its own.
+- Figures carry alt text (Word's "Description") and their caption stays with them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from .model import PAPER_SIZES_MM, Block, Contents, Figure, Heading, Paragraph, QuoteBlock, Report, Table
+
+FONT = "Arial"
+TABLE_PT = 9
+MARGIN_CM = 2.5
+FIGURE_WIDTH_CM = 16.0
+CHAR_CM_PER_PT = 0.024  # an Arial character, bold capitals included, is at most ~0.68 em: 9 pt ≈ 0.22 cm
+CELL_PADDING_CM = 0.6  # the cell margins (0.19 cm a side in Word, a little more in LibreOffice) and air
+MAX_NATURAL_CHARS = 48  # a column never asks for more than this many characters per line
+
+
+def render_docx(report: Report, path: str | Path) -> Path:
+    """Write the report as .docx (see the module notes for the layout)."""
+    from docx import Document
+
+    path = Path(path)
+    if not path.parent.exists():
+        raise InputError(str(path), f"folder {path.parent} does not exist", "create it first or choose another path")
+    document = Document(report.docx_template) if report.docx_template else Document()
+    _page(document.sections[0], report.config.paper, landscape=False)
+    _fonts_and_language(document, report.config.language)
+    _properties(document, report)
+    _footer(document.sections[0])
+    _title_page(document, report)
+    for section in report.sections:
+        document.add_heading(section.title, level=1)
+        for block in section.blocks:
+            _block(document, block, report)
+    document.save(str(path))
+    return path
+
+
+# -- page, fonts, properties ------------------------------------------------------------
+
+
+def _page(section, paper: str, landscape: bool) -> None:
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Mm
+
+    width, height = PAPER_SIZES_MM.get(paper, PAPER_SIZES_MM["A4"])
+    if landscape:
+        width, height = height, width
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(width), Mm(height)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(MARGIN_CM))
+
+
+def _text_width_cm(section) -> float:
+    return (section.page_width - section.left_margin - section.right_margin) / 360000
+
+
+def _fonts_and_language(document, language: str) -> None:
+    """Arial and ``language`` in the document defaults and in every built-in style that names a font."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    _set_fonts(rpr, language)
+    for style in document.styles:
+        element = style.element
+        style_rpr = element.find(qn("w:rPr"))
+        if style_rpr is not None and (style_rpr.find(qn("w:rFonts")) is not None
+                                      or style_rpr.find(qn("w:lang")) is not None):
+            _set_fonts(style_rpr, language)
+
+
+def _set_fonts(rpr, language: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for tag in ("w:rFonts", "w:lang"):
+        old = rpr.find(qn(tag))
+        if old is not None:
+            rpr.remove(old)
+    fonts = OxmlElement("w:rFonts")
+    for attribute in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attribute), FONT)
+    rpr.insert(0, fonts)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), language)
+    lang.set(qn("w:bidi"), language)
+    rpr.append(lang)
+
+
+def _properties(document, report: Report) -> None:
+    """Document properties from the report configuration, not python-docx's defaults."""
+    config = report.config
+    props = document.core_properties
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    props.title = report.title
+    props.subject = config.programme or report.subtitle
+    props.author = config.byline() or config.organisation or "qualcode"
+    props.last_modified_by = props.author
+    props.comments = f"Written by qualcode from the project's coded data. {report.subtitle}".strip()
+    props.keywords = "evaluation; qualitative evidence; theory of change"
+    props.category = "Evaluation report"
+    props.version = config.version
+    props.revision = 1
+    props.language = config.language
+    props.created = now
+    props.modified = now
+    props.last_printed = now
+    props.identifier = ""
+    props.content_status = "Draft" if not config.version else f"Version {config.version}"
+
+
+def _footer(section) -> None:
+    """'Page N of M', centred; the numbers are fields every viewer computes."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run("Page ")
+    _field_runs(paragraph, "PAGE", "1")
+    paragraph.add_run(" of ")
+    _field_runs(paragraph, "NUMPAGES", "1")
+
+
+def _title_page(document, report: Report) -> None:
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Pt, RGBColor
+
+    config = report.config
+    document.add_heading(report.title, level=0)
+    if report.subtitle:
+        document.add_paragraph(report.subtitle, style=_style(document, "Subtitle"))
+    for line in (config.programme, config.organisation, config.byline(), config.date,
+                 f"Version {config.version}" if config.version else ""):
+        if line:
+            document.add_paragraph(line)
+    for notice in report.notices:
+        run = document.add_paragraph().add_run(notice)
+        run.bold = True
+        run.font.size = Pt(12)
+        run.font.color.rgb = RGBColor(0xA0, 0x00, 0x00)
+    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+# -- blocks -------------------------------------------------------------------------------
+
+
+def _block(document, block: Block, report: Report) -> None:
+    if isinstance(block, Heading):
+        document.add_heading(block.text, level=block.level)
+    elif isinstance(block, Paragraph):
+        document.add_paragraph(block.text, style=_style(document, block.style))
+    elif isinstance(block, Contents):
+        _contents(document, report)
+    elif isinstance(block, QuoteBlock):
+        paragraph = document.add_paragraph(style=_style(document, "Quote"))
+        paragraph.add_run(f"'{block.quote.shown}'")
+        paragraph.add_run(f" ({block.quote.attribution})").italic = False
+    elif isinstance(block, Table):
+        _table_block(document, block, report)
+    elif isinstance(block, Figure):
+        _figure(document, block, report)
+
+
+def _contents(document, report: Report) -> None:
+    """Every section and sub-heading, written out (no field to update)."""
+    from docx.shared import Cm
+
+    for level, text in report.headings():
+        paragraph = document.add_paragraph(text)
+        paragraph.paragraph_format.left_indent = Cm(0.8 * (level - 1))
+        paragraph.paragraph_format.space_after = 0
+        if level == 1:
+            paragraph.runs[0].bold = True
+
+
+def _figure(document, block: Figure, report: Report) -> None:
+    """The picture with its alt text and caption; a landscape page of its own when asked."""
+    from docx.enum.section import WD_SECTION
+    from docx.shared import Cm
+
+    width = FIGURE_WIDTH_CM
+    if block.landscape:
+        section = document.add_section(WD_SECTION.NEW_PAGE)
+        _page(section, report.config.paper, landscape=True)
+        text_height = (section.page_height - section.top_margin - section.bottom_margin) / 360000 - 1.5
+        pixels_w, pixels_h = _png_size(block.png)
+        width = min(_text_width_cm(section), text_height * pixels_w / pixels_h)
+    document.add_picture(io.BytesIO(block.png), width=Cm(width))
+    picture = document.paragraphs[-1]
+    picture.paragraph_format.keep_with_next = True
+    inline = document.inline_shapes[-1]._inline
+    inline.docPr.set("descr", block.alt)
+    inline.docPr.set("title", block.caption)
+    _caption(document, "Figure", block.number, block.caption)
+    if block.landscape:
+        _page(document.add_section(WD_SECTION.NEW_PAGE), report.config.paper, landscape=False)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _style(document, name: str) -> str:
+    """The style if the document defines it, else Normal (user templates may lack some)."""
+    names = {s.name for s in document.styles}
+    return name if name in names else "Normal"
+
+
+# -- tables -------------------------------------------------------------------------------
+
+
+def column_widths(frame: pd.DataFrame, available_cm: float, points: float = TABLE_PT) -> list[float] | None:
+    """Widths (cm) for ``frame``'s columns within ``available_cm``, or None if its words cannot fit.
+
+    Each column gets at least its longest word (header included); the rest of the
+    width goes to the columns whose text is longer, in proportion to what they lack.
+
+    >>> column_widths(pd.DataFrame({"Code": ["Whole-family working"], "n": ["12"]}), 16.0)
+    [13.23, 2.77]
+    """
+    char = CHAR_CM_PER_PT * points
+    minimum, natural = [], []
+    for column in frame.columns:
+        texts = [str(column), *map(str, frame[column])]
+        words = [len(w) for text in texts for w in text.split()] or [1]
+        lines = [len(line) for text in texts for line in text.split("\n")] or [1]
+        minimum.append(max(words) * char + CELL_PADDING_CM)
+        natural.append(min(max(lines), MAX_NATURAL_CHARS) * char + CELL_PADDING_CM)
+    if sum(minimum) > available_cm:
+        return None
+    widths = list(minimum)
+    spare = available_cm - sum(widths)
+    lacking = [max(0.0, n - w) for n, w in zip(natural, widths)]
+    # Short cells first get their whole line ("Wave 1" never wraps), then the long text shares the rest.
+    for i in sorted(range(len(widths)), key=lambda i: lacking[i]):
+        if 0 < lacking[i] <= spare and lacking[i] <= 2.5:
+            widths[i] += lacking[i]
+            spare -= lacking[i]
+            lacking[i] = 0.0
+    total_lack = sum(lacking)
+    if total_lack > 0:
+        give = min(spare, total_lack)
+        widths = [w + give * lack / total_lack for w, lack in zip(widths, lacking)]
+        spare -= give
+    if spare > 0:  # every column has what it needs: the rest goes in proportion to width
+        total = sum(widths)
+        widths = [w + spare * w / total for w in widths]
+    return [round(w, 2) for w in widths]
+
+
+def _table_block(document, block: Table, report: Report) -> None:
+    """Caption, table and note; in a landscape section of its own when the words need it."""
+    from docx.enum.section import WD_SECTION
+
+    section = document.sections[-1]
+    paper = report.config.paper
+    _, height_mm = PAPER_SIZES_MM.get(paper, PAPER_SIZES_MM["A4"])
+    portrait, wide = _text_width_cm(section), height_mm / 10 - 2 * MARGIN_CM
+    # Portrait at 9 then 8 pt; else a landscape page at 9, 8, then 7 pt; else even columns at 7 pt.
+    tries = [(False, TABLE_PT, portrait), (False, 8, portrait), (True, TABLE_PT, wide), (True, 8, wide), (True, 7, wide)]
+    landscape, points, widths = True, 7, [wide / len(block.frame.columns)] * len(block.frame.columns)
+    for turn, size, available in tries:
+        fitted = column_widths(block.frame, available, size)
+        if fitted is not None:
+            landscape, points, widths = turn, size, fitted
+            break
+    if landscape:
+        _page(document.add_section(WD_SECTION.NEW_PAGE), paper, landscape=True)
+    _caption(document, "Table", block.number, block.caption, keep_with_next=True)
+    _docx_table(document, block, report.table_style, widths, points)
+    if block.note:
+        from docx.shared import Pt
+
+        note = document.add_paragraph()
+        run = note.add_run(block.note)
+        run.italic = True
+        run.font.size = Pt(points)
+    if landscape:
+        _page(document.add_section(WD_SECTION.NEW_PAGE), report.config.paper, landscape=False)
+
+
+def _docx_table(document, block: Table, table_style: str, widths: list[float], points: float) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    frame = block.frame
+    groups = dict(block.groups)
+    table = document.add_table(rows=1, cols=len(frame.columns))
+    table.style = table_style if table_style in {s.name for s in document.styles} else "Table Grid"
+    table.autofit = False
+    _fixed_layout(table)
+    for cell, title in zip(table.rows[0].cells, frame.columns):
+        cell.paragraphs[0].add_run(str(title)).bold = True
+    _row_flags(table.rows[0], header=True)
+    for i, values in enumerate(frame.itertuples(index=False)):
+        if i in groups:
+            row = table.add_row()
+            merged = row.cells[0].merge(row.cells[-1])
+            merged.text = ""
+            merged.paragraphs[0].add_run(groups[i]).bold = True
+            _shade(merged, "EEF2F7")
+            _row_flags(row)
+            merged.paragraphs[0].paragraph_format.keep_with_next = True
+        row = table.add_row()
+        _row_flags(row)
+        for cell, value in zip(row.cells, values):
+            lines = str(value).split("\n")
+            cell.text = lines[0]
+            for line in lines[1:]:
+                cell.add_paragraph(line)
+    grid = table._tbl.tblGrid
+    for col, width in zip(grid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(int(width * 567)))  # twentieths of a point per cm
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths if len(row.cells) == len(widths) else [sum(widths)]):
+            cell.width = Cm(width)
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.space_after = Pt(1)
+                for run in paragraph.runs:
+                    run.font.size = Pt(points)
+
+
+def _fixed_layout(table) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)
+
+
+def _row_flags(row, header: bool = False) -> None:
+    """Never split a row across pages; repeat the header row on every page."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    properties = row._tr.get_or_add_trPr()
+    cant_split = OxmlElement("w:cantSplit")
+    cant_split.set(qn("w:val"), "true")
+    properties.append(cant_split)
+    if header:
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        properties.append(repeat)
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+
+def _shade(cell, colour: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), colour)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _caption(document, label: str, number: int, text: str, keep_with_next: bool = False) -> None:
+    """'Table 3: …' in the Caption style, the number a SEQ field Word can renumber."""
+    paragraph = document.add_paragraph(style=_style(document, "Caption"))
+    paragraph.paragraph_format.keep_with_next = keep_with_next
+    paragraph.add_run(f"{label} ")
+    _field_runs(paragraph, f"SEQ {label} \\* ARABIC", str(number))
+    paragraph.add_run(f": {text}")
+
+
+def _field_runs(paragraph, instruction: str, shown: str) -> None:
+    """A complex field (begin, instruction, separate, cached result, end) in ``paragraph``."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind: str):
+        run = paragraph.add_run()
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        run._r.append(element)
+
+    char("begin")
+    run = paragraph.add_run()
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    run._r.append(instr)
+    char("separate")
+    paragraph.add_run(shown)
+    char("end")

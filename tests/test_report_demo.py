@@ -1,0 +1,130 @@
+"""The demo's report as a funder would get it: converted to PDF with LibreOffice and read back.
+
+One demo run (module fixture) is checked for: A4 pages, page numbers, a contents list
+that shows its entries, no word broken inside a table cell, alt text on every figure,
+document properties from the report configuration, and no name from the demo's
+pseudonymisation key anywhere in the .docx, .html or .xlsx.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+
+from qualcode.demo import PRIVATE, run_demo
+
+A4_PT = (595, 842)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdf(demo):
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) and poppler (pdftotext) are needed to read the report as printed")
+    subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(demo / "pdf"),
+                    str(demo / "report.docx")], check=True, capture_output=True, timeout=300)
+    return demo / "pdf" / "report.pdf"
+
+
+def _pdf_text(pdf: Path) -> list[str]:
+    """The text of each page, as poppler reads it."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return text.split("\f")[:-1]
+
+
+def test_pages_are_a4_and_numbered(pdf):
+    from pypdf import PdfReader
+
+    pages = PdfReader(pdf).pages
+    sizes = {tuple(sorted(round(float(v)) for v in (p.mediabox.width, p.mediabox.height))) for p in pages}
+    assert sizes == {A4_PT}  # portrait and any landscape table pages alike
+    texts = _pdf_text(pdf)
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {len(texts)}" in text
+
+
+def test_contents_list_shows_its_entries(demo, pdf):
+    document = docx.Document(demo / "report.docx")
+    sections = [p.text for p in document.paragraphs if p.style.name == "Heading 1" and p.text != "Contents"]
+    contents_page = next(t for t in _pdf_text(pdf) if "\nContents\n" in f"\n{t}")
+    for title in sections:
+        assert title in contents_page, f"{title!r} missing from the contents list"
+    assert "Update Field" not in "\n".join(_pdf_text(pdf))
+
+
+def test_no_word_is_broken_inside_a_table_cell(demo, pdf):
+    words = set()
+    for page in _pdf_text(pdf):  # a line may end after a hyphen or slash: that is not a broken word
+        words.update(w.strip(".,;:()'\"‘’“”…") for w in re.split(r"[\s/–—-]+", page))
+    document = docx.Document(demo / "report.docx")
+    broken = []
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                for token in cell.text.split():
+                    if token.replace("-", "").strip(".,;:()'\"‘’“”…") in words:
+                        continue  # poppler joins "lower-" + "cost" at a line end into "lowercost"
+                    for word in re.split(r"[/–—-]+", token):
+                        word = word.strip(".,;:()'\"‘’“”…")
+                        if len(word) >= 4 and word.isalpha() and word not in words:
+                            broken.append(word)
+    assert not broken, f"words split across lines in table cells: {sorted(set(broken))[:20]}"
+
+
+def test_figures_have_alt_text_and_captions_stay_with_tables(demo):
+    document = docx.Document(demo / "report.docx")
+    shapes = document.inline_shapes
+    assert len(shapes) >= 3
+    assert all(len(s._inline.docPr.get("descr") or "") > 40 for s in shapes)
+    page = (demo / "report.html").read_text("utf-8")
+    assert page.count("<img ") == len(shapes) and 'alt=""' not in page
+    captions = [p for p in document.paragraphs if p.style.name == "Caption" and p.text.startswith("Table")]
+    assert captions and all(p.paragraph_format.keep_with_next for p in captions)
+    for table in document.tables:  # rows never split across pages; the header repeats
+        assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+        assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
+
+
+def test_properties_language_and_title_page_from_the_configuration(demo):
+    document = docx.Document(demo / "report.docx")
+    props = document.core_properties
+    assert props.title == "Evaluation report" and props.author != "python-docx"
+    assert props.created.year >= 2025 and props.language == "en-GB"
+    assert "Whole-family social-work reform" in props.subject
+    styles = document.styles.element.xml
+    assert 'w:val="en-GB"' in styles and 'w:val="en-US"' not in styles
+    section = document.sections[0]
+    assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
+
+
+def _xml_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return " ".join(re.sub(r"<[^>]+>", " ", archive.read(n).decode("utf-8", "ignore"))
+                        for n in archive.namelist() if n.endswith(".xml"))
+
+
+def test_no_name_from_the_pseudonymisation_key_anywhere(demo):
+    with open(demo / PRIVATE / "pseudonymisation_key.csv", encoding="utf-8") as handle:
+        originals = [row["original"] for row in csv.DictReader(handle)]
+    assert len(originals) > 20  # the demo corpus holds children's, parents' and staff names, places, dates
+    page = re.sub(r'src="data:image/png;base64,[^"]*"', "", (demo / "report.html").read_text("utf-8"))
+    texts = {"report.docx": _xml_text(demo / "report.docx"), "report.html": page,
+             "framework_matrix.xlsx": _xml_text(demo / "framework_matrix.xlsx")}
+    for name, text in texts.items():
+        leaked = sorted({o for o in originals if re.search(rf"(?<!\w){re.escape(o)}(?!\w)", text)})
+        assert not leaked, f"{name} holds {leaked}"
