@@ -152,6 +152,11 @@ def autocode(
         found = _suggest_here(project, infos, nlp, rules, allowed, coder, result, batch_size)
     pending: list[NewCoding] = []
     with project.transaction() as conn, _fewer_gc_pauses():
+        if conn.dialect.name == "postgresql":
+            # SQLite's write lock holds one run at a time; on a server, where the team
+            # writes side by side, an advisory lock (this database only) does it for
+            # auto-coding alone, so coders and reviewers are not held up.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('qualcode autocode'))")
         # Read inside the write transaction: a run that started meanwhile waited for the
         # lock and now sees this run's suggestions, so nothing is written twice.
         existing = _existing(conn, coder, list(by_id))

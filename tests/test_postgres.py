@@ -152,3 +152,20 @@ def test_every_verb_reads_project_through_the_one_helper():
     assert len(with_project) >= 30
     wrong = [name for name, info in with_project.items() if getattr(info, "parser", None) is not project_location]
     assert wrong == []
+
+
+def test_two_autocode_runs_at_once_on_a_server_write_each_suggestion_once(pg_url):
+    made = qualcode("init", pg_url)
+    assert made.returncode == 0, made.stderr
+    assert qualcode("import", pg_url, "corpus/interviews").returncode == 0
+    book = "codebooks/dfe_practice_features.yaml"
+    qualcode("codebook", "load", pg_url, book)
+    runs = [subprocess.Popen([sys.executable, "-m", "qualcode", "autocode", pg_url, "--codebook", book, "--json"],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    written = sorted(json.loads(out)["suggestions"] for out, _ in outputs)
+    with Project.open(pg_url) as project:
+        codings = project.codings()
+    assert written[0] == 0 and written[1] == len(codings) > 0  # the second found the first's
+    assert not codings.duplicated(["document_id", "start", "end", "code", "coder"]).any()
