@@ -73,7 +73,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, (typer_click.UsageError, click.UsageError)):
         where = f"qualcode {exc.ctx.command_path.partition(' ')[2]}".strip() if exc.ctx else "qualcode"
         what = _one_line(exc.format_message()).rstrip(".")
-        return f"{what[:1].lower()}{what[1:]}. Fix: see `{where} --help`.", EXIT_USAGE
+        return f"{what}. Fix: see `{where} --help`.", EXIT_USAGE
     if isinstance(exc, (typer_click.ClickException, click.ClickException)):
         return f"{_one_line(exc.format_message()).rstrip('.')}. Fix: check the command's arguments.", exc.exit_code
     return _library_failure(exc), EXIT_ERROR
