@@ -276,7 +276,11 @@ def _scrub_other_fields(conn: sa.Connection, pattern: re.Pattern | None, labels:
         for row in rows:
             old = row[-1]
             scrub = _scrub_json if table_name == "coding_events" else _scrub
-            new = scrub(old, pattern, labels) if pattern.search(_searchable(old)) else old
+            if table_name == "documents" and pattern.search(old.replace("_", " ")):
+                old_readable = old.replace("_", " ")  # a name in "Kelly_Marsh_interview.txt"
+                new = scrub(old_readable, pattern, labels)
+            else:
+                new = scrub(old, pattern, labels) if pattern.search(_searchable(old)) else old
             if new != old:
                 updates.append({**{f"b_{c.name}": v for c, v in zip(pk, row[:-1])}, "b_value": new})
         if (table_name, column) in _UNIQUE:

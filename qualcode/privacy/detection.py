@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -122,7 +122,7 @@ class Detector:
     def _model_hits(self, d: dict[str, Any], doc) -> Iterator[Detection]:
         for ent in doc.ents:
             kind = NER_TYPES.get(ent.label_)
-            if kind and _plausible_entity(ent.text):
+            if kind and _plausible_entity(ent.text) and not (kind == "Person" and any(c.isdigit() for c in ent.text)):
                 yield Detection(d["id"], d["name"], ent.start_char, ent.end_char, ent.text, kind, "ner")
         for s, e, text, kind in name_hits(doc):
             yield Detection(d["id"], d["name"], s, e, text, kind, "name")
@@ -147,18 +147,18 @@ class Detector:
     def find(self, text: str) -> list[Span]:
         """The identifiers in one text, each once, in order (see ``find_identifiers``)."""
         docs = [{"id": 0, "name": "", "text": text}]
-        rows = _resolve_overlaps(_propagate(docs, self.scan(docs), Key()))
+        rows = _resolve_overlaps(_propagate(docs, _drop_common_words(docs, self.scan(docs)), Key()))
         return [Span(r.start, r.end, r.text, r.type, r.rule) for r in rows if r.start is not None]
 
 
 def _plausible_entity(text: str) -> bool:
     """False for what the model sometimes calls a name or place: dates, roles, acronyms.
 
-    >>> [_plausible_entity(t) for t in ("22/04/2024", "Mum", "TAF", "Kelly Marsh", "KELLY")]
-    [False, False, False, True, True]
+    >>> [_plausible_entity(t) for t in ("22/04/2024", "x3", "Mum", "TAF", "Kelly Marsh", "KELLY")]
+    [False, False, False, False, True, True]
     """
     words = [w.strip("'’.,").lower() for w in text.split()]
-    if not any(c.isalpha() for c in text) or all(w in NOT_NAMES or w.endswith("'s") and w[:-2] in NOT_NAMES
+    if sum(c.isalpha() for c in text) < 2 or all(w in NOT_NAMES or w.endswith("'s") and w[:-2] in NOT_NAMES
                                                   for w in words):
         return False
     return not (len(words) == 1 and text.isupper() and len(text) <= 4 and words[0] not in first_names())
@@ -210,7 +210,7 @@ def detect(
     key = key if isinstance(key, Key) else Key.read(key)
     docs = _documents(project, documents)
     speakers = _speakers(project, [d["id"] for d in docs])
-    found = detector.scan(docs)
+    found = _drop_common_words(docs, detector.scan(docs), _codebook_words(project))
     for d in docs:
         for speaker, interviewer in speakers.get(d["id"], []):
             if looks_like_name(speaker):
@@ -253,9 +253,11 @@ def _field_hits(project: Project, detector: Detector) -> list[Detection]:
                 values.setdefault(value, f"in {table}.{column}")
     out, seen = [], set()
     for value, where in values.items():
-        readable = re.sub(r"[_.]+", " ", value) if where.startswith("in documents.") else value
+        readable = re.sub(r"[_.]", " ", value) if where.startswith("in documents.") else value
         for s in detector.find(readable):
-            text = value[s.start:s.end]
+            text = readable[s.start:s.end]  # "Kelly Marsh" of "Kelly_Marsh.txt": apply reads "_" as a space
+            if any(c.isdigit() for c in text) and is_person(s.type):
+                continue  # "W2 SL02": an interview code, not a name
             if normalise(text) not in seen and text.strip():
                 seen.add(normalise(text))
                 out.append(Detection(None, "", None, None, text, s.type, where))
@@ -343,7 +345,52 @@ def _lower_case_name(norm: str, named_here: bool) -> bool:
     words = norm.split()
     if any(len(w) < 3 or w in NOT_NAMES or w in STOP_WORDS for w in words):
         return False
-    return named_here or not any(is_word(w) for w in words)
+    if named_here:  # an English word only when it is also a given name: "ruby", not "morale"
+        return all(not is_word(w) or w in first_names() for w in words)
+    return not any(is_word(w) for w in words)
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*[a-z](?![\w'’-])")
+_CAPITAL_WORD = re.compile(r"(?<![\w'’-])[A-Z][a-z'’-]*[a-z](?![\w'’-])")
+_WEAK_RULES = frozenset({"ner", "name"})
+
+
+def _codebook_words(project: Project) -> set[str]:
+    """Lower-cased words of the project's codebooks: practice vocabulary, never people."""
+    words: set[str] = set()
+    with project.engine.connect() as conn:
+        for table, column in (("codes", "name"), ("codes", "definition"), ("codebooks", "source")):
+            c = store.metadata.tables[table].c[column]
+            for (value,) in conn.execute(sa.select(c).where(c.is_not(None))):
+                words.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", value))
+    return words
+
+
+def _drop_common_words(docs: list[dict[str, Any]], found: list[Detection],
+                       vocabulary: set[str] = frozenset()) -> list[Detection]:
+    """Drop model and name-rule persons whose every word the texts use more in lower case.
+
+    "Morale", "Supervision" or "Key Worker" at a sentence start look like names to the
+    model; the corpus itself says otherwise when it writes "morale" and "key worker"
+    elsewhere; so does the project's codebook ("Safety" of Signs of Safety, in
+    ``vocabulary``). Given names are kept whatever the case ("Rose", "will"), and so is
+    every detection from a cue, a known name or a speaker label.
+    """
+    weak = [r for r in found if r.rule in _WEAK_RULES and is_person(r.type)]
+    if not weak:
+        return found
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for d in docs:
+        lower.update(_LOWER_WORD.findall(d["text"]))
+        capital.update(w.lower() for w in _CAPITAL_WORD.findall(d["text"]))
+
+    def common(r: Detection) -> bool:  # in lower case at least as often as capitalised: a word
+        words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", r.text)]
+        return bool(words) and all((lower[w] >= max(1, capital[w]) or w in vocabulary) and w not in first_names()
+                                   for w in words)
+
+    return [r for r in found if not (r.rule in _WEAK_RULES and is_person(r.type) and common(r))]
 
 
 def _uncovered(r: Detection, ranges: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
