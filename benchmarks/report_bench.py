@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from qualcode import NewCoding, Project, store
 from qualcode.matrices import Filters, export_matrix
-from qualcode.report import build_report, load_template
+from qualcode.report import build_report, find_identifiers_in, load_template, report_texts
 
 ROLES = ["Social Worker", "Team Manager", "Parent", "Health Visitor", "Senior Leader"]
 WORDS = ("family plan visit child voice worker team caseload meeting school health support safety "
@@ -140,8 +140,11 @@ def main() -> None:
                  results)
     frame = timed("Project.codings(status='accepted')", lambda: project.codings(status="accepted"), results)
     assert len(rows) == len(frame)
+    # The synthetic words hold no names, but the NER model may still tag a pair ("record meeting"): the
+    # report is built with the check allowed through, and the check is timed on its own below.
     report = timed("build report model (level 2, ToC, figures)", lambda: build_report(
-        project, toc=args.out / "toc.yaml", template=template, level=2), results)
+        project, toc=args.out / "toc.yaml", template=template, level=2, allow_names=True), results)
+    timed("name check (detector over quotes and cells)", lambda: find_identifiers_in(report_texts(report)), results)
     timed("write report.docx", lambda: report.to_docx(args.out / "report.docx"), results)
     timed("write report.html", lambda: report.to_html(args.out / "report.html"), results)
     timed("matrix workbook (case rows → documents, level 1)", lambda: export_matrix(
@@ -151,8 +154,8 @@ def main() -> None:
           f"figures: {len(report.figures())}")
     for label, seconds in results.items():
         print(f"{label:<52} {seconds:8.2f} s   {seconds / baseline:6.1f} × baseline")
-    total = sum(v for k, v in results.items() if k.startswith(("build", "write report")))
-    print(f"{'report end to end (build + docx + html)':<52} {total:8.2f} s   {total / baseline:6.1f} × baseline")
+    total = sum(v for k, v in results.items() if k.startswith(("build", "name check", "write report")))
+    print(f"{'report end to end (build, names, docx, html)':<52} {total:8.2f} s   {total / baseline:6.1f} × baseline")
     codings_ratio = results["Project.codings(status='accepted')"] / baseline
     print(f"ratio Project.codings / plain read: {codings_ratio:.2f} (goal ≤ 2); "
           f"whole report: {total:.2f} s (goal < 5 s), {total / 5:.2f} of the budget")

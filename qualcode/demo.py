@@ -162,7 +162,8 @@ def pseudonymise_demo(project: Project, private: Path) -> list[Path]:
     A real team reviews the detections CSV first (``qualcode pseudonymise detect
     --out``). The demo's stand-in for that review rejects a detection made only of
     words the codebooks use ("supervision", "Key worker", "Signs of Safety"): the
-    programme's own vocabulary, not a person or a place; everything else is confirmed.
+    programme's own vocabulary, not a person or a place) and one that is a wave, role or
+    source type of the study design ("Wave 2"); everything else is confirmed.
     Returns the files written.
     """
     from .privacy import apply, detect
@@ -173,9 +174,12 @@ def pseudonymise_demo(project: Project, private: Path) -> list[Path]:
     found = detect(project)
     vocabulary = {w.lower() for name in CODEBOOK_FILES
                   for w in re.findall(r"[A-Za-z]+", (CODEBOOKS / name).read_text("utf-8"))}
+    documents = project.documents()
+    design = {" ".join(str(v).lower().split()) for column in ("wave", "role", "role_group", "source_type")
+              if column in documents for v in documents[column].dropna()}  # "Wave 2" is not a person
     for row in found.rows:
         words = re.findall(r"[A-Za-z]+", row.text)
-        if words and all(w.lower() in vocabulary for w in words):
+        if (words and all(w.lower() in vocabulary for w in words)) or " ".join(row.text.lower().split()) in design:
             row.decision = "reject"
     detections = found.write_csv(private / "detections.csv")
     apply(project, found.rows, key, by="demo")

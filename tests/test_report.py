@@ -337,3 +337,12 @@ def test_report_refuses_names_unless_pseudonymised_or_allowed(tmp_path):
     first_page = [p.text for p in docx.Document(out).paragraphs[:8]]
     assert any("name check was overridden" in t for t in first_page)
     project.close()
+
+
+def test_pseudonymised_is_read_as_the_privacy_package_records_it(tmp_path):
+    from qualcode.privacy import runs
+    from qualcode.reporting.build import _pseudonymised
+
+    built = build_project(tmp_path / "p.qc")
+    assert _pseudonymised(built.project) is False and runs(built.project).empty
+    built.project.close()

@@ -118,6 +118,13 @@ def _xml_text(path: Path) -> str:
                         for n in archive.namelist() if n.endswith(".xml"))
 
 
+def test_the_study_design_survives_pseudonymisation(demo):
+    document = docx.Document(demo / "report.docx")
+    sample = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert sample[0][:3] == ["Role", "Wave 1", "Wave 2"]  # waves are not people
+    assert "Social Worker" in [row[0] for row in sample]
+
+
 def test_no_name_from_the_pseudonymisation_key_anywhere(demo):
     with open(demo / PRIVATE / "pseudonymisation_key.csv", encoding="utf-8") as handle:
         originals = [row["original"] for row in csv.DictReader(handle)]

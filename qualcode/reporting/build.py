@@ -99,10 +99,21 @@ def build_report(project: Project, toc: Any = None, codebooks: Sequence[Any] = (
     return report
 
 
-def _pseudonymised(project: Project) -> bool:
-    from ..privacy import runs
+PSEUDONYMISATION_META = "pseudonymisation"  # the meta row qualcode.privacy records its runs in
 
-    return not runs(project).empty
+
+def _pseudonymised(project: Project) -> bool:
+    """Has a pseudonymisation run been recorded? Read from the meta row directly: importing
+    ``qualcode.privacy`` loads spaCy (seconds) that a pseudonymised project's report never needs."""
+    import json
+
+    import sqlalchemy as sa
+
+    from .. import store
+
+    with project.engine.connect() as conn:
+        value = conn.execute(sa.select(store.meta.c.value).where(store.meta.c.key == PSEUDONYMISATION_META)).scalar()
+    return bool(value and json.loads(value).get("runs"))
 
 
 def _load_toc(toc: Any) -> Any:
