@@ -61,7 +61,8 @@ def test_learn_suggest_and_keywords_with_json(tmp_path):
     path = lab.project.location
     lab.project.close()
     figures = _json(["learn", path, "--folds", "3", "--min-examples", "6"])
-    by_code = {row["code"]: row for row in figures}
+    assert figures["unit"] == "sentence" and figures["overall"][0]["code"].startswith("(macro")
+    by_code = {row["code"]: row for row in figures["by_code"]}
     assert by_code["supervision"]["tp"] + by_code["supervision"]["fn"] == 12
     assert by_code["supervision"]["folds"] == 3 and by_code["voice"]["refused"] is True
     written = _json(["suggest", path, "--min-confidence", "0.6", "--min-examples", "6"])
