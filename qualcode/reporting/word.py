@@ -52,9 +52,19 @@ def render_docx(report: Report, path: str | Path) -> Path:
     _properties(document, report)
     _footer(document.sections[0])
     _title_page(document, report)
+    portrait_cm = _text_width_cm(document.sections[0])
     for section in report.sections:
+        first = next((b for b in section.blocks if not isinstance(b, Paragraph)), None)
+        # A section whose first table needs a landscape page opens on it, heading and all, rather than
+        # leaving its heading alone on a portrait page; anything else goes back to portrait first.
+        opens_wide = isinstance(first, Table) and _needs_landscape(first, portrait_cm)
+        _orientation(document, report.config.paper, landscape=opens_wide)
         document.add_heading(section.title, level=1)
+        before_first = True
         for block in section.blocks:
+            before_first = before_first and block is not first
+            if not isinstance(block, (Table, Figure)) and not (opens_wide and before_first):
+                _orientation(document, report.config.paper, landscape=False)
             _block(document, block, report)
     document.save(str(path))
     return path
@@ -74,6 +84,14 @@ def _page(section, paper: str, landscape: bool) -> None:
     section.page_width, section.page_height = Mm(width), Mm(height)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(MARGIN_CM))
+
+
+def _orientation(document, paper: str, landscape: bool) -> None:
+    """Continue on a page of this orientation: a new section (and page) only when it changes."""
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+
+    if (document.sections[-1].orientation == WD_ORIENT.LANDSCAPE) != landscape:
+        _page(document.add_section(WD_SECTION.NEW_PAGE), paper, landscape=landscape)
 
 
 def _text_width_cm(section) -> float:
@@ -213,13 +231,12 @@ def _contents(document, report: Report) -> None:
 
 def _figure(document, block: Figure, report: Report) -> None:
     """The picture with its alt text and caption; a landscape page of its own when asked."""
-    from docx.enum.section import WD_SECTION
     from docx.shared import Cm
 
     width = FIGURE_WIDTH_CM
+    _orientation(document, report.config.paper, landscape=block.landscape)
     if block.landscape:
-        section = document.add_section(WD_SECTION.NEW_PAGE)
-        _page(section, report.config.paper, landscape=True)
+        section = document.sections[-1]
         text_height = (section.page_height - section.top_margin - section.bottom_margin) / 360000 - 1.5
         pixels_w, pixels_h = _png_size(block.png)
         width = min(_text_width_cm(section), text_height * pixels_w / pixels_h)
@@ -230,8 +247,6 @@ def _figure(document, block: Figure, report: Report) -> None:
     inline.docPr.set("descr", block.alt)
     inline.docPr.set("title", block.caption)
     _caption(document, "Figure", block.number, block.caption)
-    if block.landscape:
-        _page(document.add_section(WD_SECTION.NEW_PAGE), report.config.paper, landscape=False)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -288,13 +303,14 @@ def column_widths(frame: pd.DataFrame, available_cm: float, points: float = TABL
 
 
 def _table_block(document, block: Table, report: Report) -> None:
-    """Caption, table and note; in a landscape section of its own when the words need it."""
-    from docx.enum.section import WD_SECTION
+    """Caption, table and note; on a landscape page when the words need it."""
+    from docx.enum.section import WD_ORIENT
 
     section = document.sections[-1]
     paper = report.config.paper
-    _, height_mm = PAPER_SIZES_MM.get(paper, PAPER_SIZES_MM["A4"])
-    portrait, wide = _text_width_cm(section), height_mm / 10 - 2 * MARGIN_CM
+    already = section.orientation == WD_ORIENT.LANDSCAPE  # the section opened on a landscape page
+    width_mm, height_mm = PAPER_SIZES_MM.get(paper, PAPER_SIZES_MM["A4"])
+    portrait, wide = width_mm / 10 - 2 * MARGIN_CM, height_mm / 10 - 2 * MARGIN_CM
     # Portrait at 9 then 8 pt; else a landscape page at 9, 8, then 7 pt; else even columns at 7 pt.
     tries = [(False, TABLE_PT, portrait), (False, 8, portrait), (True, TABLE_PT, wide), (True, 8, wide), (True, 7, wide)]
     landscape, points, widths = True, 7, [wide / len(block.frame.columns)] * len(block.frame.columns)
@@ -303,8 +319,10 @@ def _table_block(document, block: Table, report: Report) -> None:
         if fitted is not None:
             landscape, points, widths = turn, size, fitted
             break
-    if landscape:
-        _page(document.add_section(WD_SECTION.NEW_PAGE), paper, landscape=True)
+    if already and not landscape:  # a narrow table after a wide one: back to portrait first
+        _orientation(document, paper, landscape=False)
+    elif landscape and not already:
+        _orientation(document, paper, landscape=True)
     _caption(document, "Table", block.number, block.caption, keep_with_next=True)
     _docx_table(document, block, report.table_style, widths, points)
     if block.note:
@@ -314,8 +332,11 @@ def _table_block(document, block: Table, report: Report) -> None:
         run = note.add_run(block.note)
         run.italic = True
         run.font.size = Pt(points)
-    if landscape:
-        _page(document.add_section(WD_SECTION.NEW_PAGE), report.config.paper, landscape=False)
+
+
+def _needs_landscape(block: Table, portrait_cm: float) -> bool:
+    """Whether ``block``'s words cannot fit a portrait page even at 8 pt."""
+    return all(column_widths(block.frame, portrait_cm, size) is None for size in (TABLE_PT, 8))
 
 
 def _docx_table(document, block: Table, table_style: str, widths: list[float], points: float) -> None:
