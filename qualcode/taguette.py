@@ -22,7 +22,6 @@ and SQLite's untrusted-schema protections are on.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -34,12 +33,12 @@ import sqlalchemy as sa
 
 from . import store
 from .codebook import ChangeEntry, Code, Codebook
+from .document_versions import insert_document_version
 from .errors import ImportFailed
 from .importers.base import SOURCE_TYPES
 from .project import NewCoding, Project
 from .refi.codebook import slugify, unique_id
 from .refi.positions import normalised_with_map
-from .turns import detect_turns
 
 _TABLES = {"projects", "documents", "tags", "highlights", "highlight_tags"}
 _BLOCKS = frozenset("""p div br li ul ol h1 h2 h3 h4 h5 h6 tr table thead tbody blockquote pre dl dt dd
@@ -322,28 +321,17 @@ class _Reader:
             d.c.name == name, d.c.superseded_by.is_(None))).first()
         if previous is not None and previous.text == text:
             return previous.id
-        words = len(text.split())
-        doc_id = conn.execute(sa.insert(d).values(
-            name=name, version=(previous.version + 1) if previous else 1, source_file=self.path.name,
-            format="taguette", sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), encoding="utf-8",
-            source_type=self.source_type or "other", text=text, words=words, imported_at=store.now(),
-        ).returning(d.c.id)).scalar_one()
-        if previous is not None:
-            conn.execute(sa.update(d).where(d.c.id == previous.id).values(superseded_by=doc_id))
-        found = detect_turns(text, self.interviewer_names)
-        if found:
-            conn.execute(sa.insert(store.turns), [
-                {"document_id": doc_id, "seq": i, "start": t.start, "end": t.end, "speaker": t.speaker,
-                 "is_interviewer": bool(t.is_interviewer), "time_start": t.time_start, "time_end": t.time_end}
-                for i, t in enumerate(found)])
+        doc_id, turns = insert_document_version(
+            conn, name=name, text=text, previous=previous, source_file=self.path.name, format="taguette",
+            encoding="utf-8", source_type=self.source_type or "other", interviewer_names=self.interviewer_names)
         if description and description.strip():
             stamp = store.now()
             conn.execute(sa.insert(store.memos).values(kind="document", document_id=doc_id, text=description.strip(),
                                                        author="", created_at=stamp, updated_at=stamp))
             self.result.memos += 1
         self.result.documents += 1
-        self.result.words += words
-        self.result.turns += len(found)
+        self.result.words += len(text.split())
+        self.result.turns += turns
         return doc_id
 
     def _highlights(self, doc_id: int, taguette_doc: int, name: str, page: HtmlText, keys: dict[int, str],

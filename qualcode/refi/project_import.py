@@ -28,7 +28,6 @@ stored, BOM excluded, CRLF as two, and mapped into the normalised text.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +39,11 @@ from lxml import etree
 
 from .. import store
 from ..codebook import Code, Codebook, ChangeEntry
+from ..document_versions import insert_document_version
 from ..errors import CodebookError, ImportFailed
 from ..importers.base import SOURCE_TYPES
 from ..project import NewCoding, Project
 from ..textnorm import decode_text
-from ..turns import detect_turns
 from .archive import QdpxArchive
 from .codebook import _codes_from, _parse_xml, code_guid, slugify, unique_id
 from .positions import Utf16Index, normalised_with_map
@@ -343,28 +342,17 @@ class _Reader:
         kind = self.source_type or values.pop("source_type", None)
         if kind not in SOURCE_TYPES:
             kind = "other"
-        words = len(text.split())
-        doc_id = conn.execute(sa.insert(d).values(
-            name=source.name, version=(previous.version + 1) if previous else 1, source_file=self.path.name,
-            format="qdpx", sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), encoding=source.encoding,
-            source_type=kind, text=text, words=words, imported_at=store.now(),
-        ).returning(d.c.id)).scalar_one()
-        if previous is not None:
-            conn.execute(sa.update(d).where(d.c.id == previous.id).values(superseded_by=doc_id))
-        found = detect_turns(text, self.interviewer_names)
-        if found:
-            conn.execute(sa.insert(store.turns), [
-                {"document_id": doc_id, "seq": i, "start": t.start, "end": t.end, "speaker": t.speaker,
-                 "is_interviewer": bool(t.is_interviewer), "time_start": t.time_start, "time_end": t.time_end}
-                for i, t in enumerate(found)])
+        doc_id, turns = insert_document_version(
+            conn, name=source.name, text=text, previous=previous, source_file=self.path.name, format="qdpx",
+            encoding=source.encoding, source_type=kind, interviewer_names=self.interviewer_names)
         if values:
             conn.execute(sa.insert(store.document_attributes),
                          [{"document_id": doc_id, "key": k, "value": v} for k, v in values.items()])
         source.document_id = doc_id
         self.targets[source.guid] = ("document", [doc_id])
         self.result.documents += 1
-        self.result.words += words
-        self.result.turns += len(found)
+        self.result.words += len(text.split())
+        self.result.turns += turns
 
     def _variable_values(self, element: etree._Element) -> dict[str, str]:
         out = {}
