@@ -153,9 +153,30 @@ def import_paths(
                             speaker_column=speaker_column, time_column=time_column)
     report = ImportReport()
     files = [f for f in iter_files(paths) if f.resolve() != sidecar_path]
+    _refuse_same_names(files)
     for path in tqdm(files, desc="importing", unit="file", disable=not progress):
         report.results.append(_import_file(project, path, options, sidecar.get(path.name, {}), progress))
     return report
+
+
+def _refuse_same_names(files: Sequence[Path]) -> None:
+    """Two files of one name in one import would become two versions of one document.
+
+    Documents are named by file name (a re-import of a changed file is a new version),
+    so ``site_a/interview_01.docx`` and ``site_b/interview_01.docx`` cannot both be
+    documents. Refuse before anything is written, naming both files.
+    """
+    seen: dict[str, Path] = {}
+    for path in files:
+        if path.name.startswith("~$"):
+            continue  # Office lock files are skipped anyway
+        first = seen.setdefault(path.name, path)
+        if first is not path:
+            raise InputError(
+                str(path), f"has the same file name as {first}; qualcode names documents by file name, "
+                "so the second would be taken as a new version of the first",
+                f"rename one of them so each file name is unique (for example "
+                f"{path.parent.name}_{path.name}), then import again")
 
 
 # Files holding a whole project (documents, codes, codings, memos), each read by one

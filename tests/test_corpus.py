@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qualcode import NewCoding, Project, corpus, store
-from qualcode.cli import app
+from qualcode.cli import app, main
 from qualcode.corpus import import_paths, import_summary, read_sidecar
 from qualcode.errors import InputError
 
@@ -121,6 +121,31 @@ def test_unknown_source_type_is_refused_before_anything_is_read(project, folder)
     with pytest.raises(InputError, match="use one of: staff interview"):
         import_paths(project, [folder], source_type="staff interveiw")
     assert project.documents().empty
+
+
+def test_same_file_name_in_two_subfolders_is_refused_before_anything_is_written(project, folder, tmp_path, capsys):
+    # site_b's interview would otherwise become "version 2" of site_a's.
+    for site, text in (("site_a", SW), ("site_b", PARENT)):
+        (folder / site).mkdir()
+        (folder / site / "W2_INT01.txt").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        import_paths(project, [folder])
+    message = str(err.value)
+    assert "site_b/W2_INT01.txt" in message and "site_a/W2_INT01.txt" in message
+    assert "Fix: rename one of them" in message and "site_b_W2_INT01.txt" in message
+    assert project.documents().empty
+
+    path = str(tmp_path / "cli.qc")
+    with pytest.raises(SystemExit):
+        main(["init", path])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        main(["import", path, str(folder)])
+    assert stopped.value.code == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and len(error.strip().splitlines()) == 1 and "same file name" in error
+    (folder / "site_b" / "W2_INT01.txt").rename(folder / "site_b" / "site_b_W2_INT01.txt")
+    assert import_paths(project, [folder]).counts() == {"imported": 4}
 
 
 def test_import_summary_counts_by_source_type_and_wave(project, folder):
