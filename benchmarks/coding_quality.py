@@ -3,7 +3,8 @@
 Data we may ship: the demo corpus (``corpus/``, fictional) with its two researchers'
 accepted coding (``corpus/codings_researcher_{a,b}.csv``), built into a temporary
 project as ``qualcode demo`` builds it. Every figure is cross-validated by document
-(GroupKFold, 5 folds): no segment of a held-out interview is ever trained on.
+(5 folds, shuffled with a fixed seed and balanced per code: ``learning.folds``): no
+segment of a held-out interview is ever trained on.
 
 It prints, per variant, in the same run:
 
@@ -45,6 +46,7 @@ import pandas as pd  # noqa: E402
 from qualcode import learn  # noqa: E402
 from qualcode.demo import build_demo_project  # noqa: E402
 from qualcode.learning import evaluate, model  # noqa: E402
+from qualcode.learning.folds import document_folds  # noqa: E402
 from qualcode.learning.pool import build_pool  # noqa: E402
 from qualcode.learning.report import binary_kappa, people  # noqa: E402
 
@@ -66,8 +68,6 @@ def baseline_figures(project, nlp) -> dict[str, float]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
-    from sklearn.model_selection import GroupKFold
-
     pool = build_pool(project, "sentence", nlp)
     rows = np.flatnonzero(pool.trainable)
     texts = {d: project.text(int(d)) for d in set(pool.document[rows].tolist())}
@@ -77,7 +77,8 @@ def baseline_figures(project, nlp) -> dict[str, float]:
     crowd = people(pool)
     predicted = {c: np.zeros(len(rows), bool) for c in codes}
     scores = {c: np.full(len(rows), np.nan) for c in codes}
-    for train, test in GroupKFold(n_splits=FOLDS).split(raw, groups=groups):
+    matrix = np.column_stack([pool.positive[c][rows] for c in codes])
+    for train, test in document_folds(groups, matrix, FOLDS):
         vec = TfidfVectorizer().fit([raw[i] for i in train])
         x_train, x_test = vec.transform([raw[i] for i in train]), vec.transform([raw[i] for i in test])
         for c in codes:

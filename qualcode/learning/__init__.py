@@ -16,7 +16,8 @@ honestly. The model, per code, is a logistic regression with balanced class weig
 Training examples are segments (sentences, paragraphs or turns) of participant speech
 in the documents people have coded: a segment is positive for a code when an accepted
 coding of that code overlaps it, negative otherwise. Quality is measured by
-cross-validation grouped by document (GroupKFold), so sentences of one interview never
+cross-validation grouped by document (``folds.document_folds``: shuffled with a fixed
+seed, each code's positives spread over the folds), so sentences of one interview never
 sit on both sides of a split, and reported two ways:
 
 - threshold-free: average precision (area under the precision-recall curve) and ROC

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InputError, NotEnoughData
 from ..project import Project
+from .folds import document_folds
 from .model import INNER_FOLDS, Features, Platt, _classifier, best_f1_threshold
 from .pool import Pool, build_pool
 
@@ -63,16 +64,15 @@ class _Folds:
 
 def _inner_thresholds(x: "sparse.csr_matrix", labels: dict[str, np.ndarray], groups: np.ndarray,
                       codes: list[str]) -> dict[str, float | None]:
-    """Per code, the max-F1 threshold on out-of-fold scores of an inner GroupKFold of
+    """Per code, the max-F1 threshold on out-of-fold scores of inner folds by document of
     one outer training part. The outer fitted featuriser is reused: its vocabulary and
     IDF use no labels, so only the classifiers need refitting."""
-    from sklearn.model_selection import GroupKFold
-
     n_groups = len(set(groups.tolist()))
     if n_groups < 2:
         return {code: None for code in codes}
     scores = {code: np.full(len(groups), np.nan) for code in codes}
-    for train, test in GroupKFold(n_splits=min(INNER_FOLDS, n_groups)).split(x, groups=groups):
+    matrix = np.column_stack([labels[c] for c in codes]) if codes else np.zeros((len(groups), 0), bool)
+    for train, test in document_folds(groups, matrix, min(INNER_FOLDS, n_groups)):
         fold = _scores(x[train], {c: labels[c][train] for c in codes}, x[test], codes, len(test))
         for code in codes:
             scores[code][test] = fold[code]
@@ -80,8 +80,6 @@ def _inner_thresholds(x: "sparse.csr_matrix", labels: dict[str, np.ndarray], gro
 
 
 def _out_of_fold(pool: Pool, codes: list[str], folds: int, nested: bool = True) -> _Folds:
-    from sklearn.model_selection import GroupKFold
-
     rows = np.flatnonzero(pool.trainable)
     groups = pool.document[rows]
     n_groups = len(set(groups.tolist()))
@@ -93,7 +91,8 @@ def _out_of_fold(pool: Pool, codes: list[str], folds: int, nested: bool = True) 
     scores = {code: np.full(len(rows), np.nan) for code in codes}
     predicted = {code: np.zeros(len(rows), dtype=bool) for code in codes}
     fold_of = np.zeros(len(rows), dtype=int)
-    for number, (train, test) in enumerate(GroupKFold(n_splits=folds).split(rows, groups=groups), start=1):
+    matrix = np.column_stack([labels[c] for c in codes]) if codes else np.zeros((len(rows), 0), bool)
+    for number, (train, test) in enumerate(document_folds(groups, matrix, folds), start=1):
         fold_of[test] = number
         features = Features.fit(pool, rows[train])
         x_train, x_test = features.transform(pool, rows[train]), features.transform(pool, rows[test])
@@ -242,7 +241,9 @@ def cross_validate(project: Project, folds: int = 5, unit: str | None = "sentenc
                    threshold: float | None = None, nlp: "Language | None" = None) -> pd.DataFrame:
     """Cross-validated quality per code, with the counts behind it.
 
-    Splits are grouped by document (GroupKFold, at most one fold per coded document).
+    Splits are grouped by document (at most one fold per coded document), shuffled with
+    a fixed seed and balanced so each code's positives spread over the folds
+    (``folds.document_folds``): the same folds on every run.
     Columns: ``base_rate`` (share of segments with the code), ``ap`` (average precision
     of the out-of-fold scores; guessing scores the base rate) and ``auc`` (ROC AUC;
     guessing scores 0.5); ``threshold``, the calibrated confidence ``suggest`` requires

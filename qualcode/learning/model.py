@@ -23,7 +23,7 @@ HELD_OUT = "cross-validation model that held the segment's document out"
 ALL_CODED = "model trained on every coded document"
 MODEL = ("logistic-regression(balanced) over tfidf(lemma 1-2-grams) + tfidf(neighbour lemmas, x0.7) "
          "+ codebook keyword counts (x0.5)")
-CALIBRATION = "platt-scaling on out-of-fold scores (GroupKFold by document)"
+CALIBRATION = "platt-scaling on out-of-fold scores (shuffled, per-code balanced folds by document)"
 THRESHOLD_RULE = "max F1 on out-of-fold scores; figures from thresholds chosen on inner folds"
 RANDOM_STATE = 0
 C = 1.0  # inverse regularisation; TF-IDF rows are L2-normalised, so 1.0 is the usual scale
