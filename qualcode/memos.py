@@ -41,7 +41,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import store
-from .errors import InputError, NotFoundError
+from .errors import InputError, NotFoundError, PermissionDenied
 from .problems import did_you_mean
 from .project import Project
 
@@ -224,7 +224,7 @@ def add_memo(project: Project, text: str, *, document: int | str | None = None, 
         stamp = store.now()
         return conn.execute(sa.insert(store.memos).values(
             kind=target.kind, document_id=target.document_id, case_id=target.case_id, code_id=target.code_id,
-            coding_id=target.coding_id, text=body, author=author or default_author(),
+            coding_id=target.coding_id, text=body, author=author or project.team_user() or default_author(),
             created_at=stamp, updated_at=stamp,
         ).returning(store.memos.c.id)).scalar_one()
 
@@ -239,20 +239,38 @@ def _memo_row(conn: sa.Connection, project: Project, memo_id: int) -> dict:
 
 
 def edit_memo(project: Project, memo_id: int, text: str) -> None:
-    """Replace a memo's text; its author and creation time stay, ``updated_at`` moves on."""
+    """Replace a memo's text; its author and creation time stay, ``updated_at`` moves on.
+
+    In a team project a coder edits only their own memos (the database's row-level
+    security); anyone else's raises PermissionDenied and nothing changes.
+    """
     body = _clean_text(project, text)
     m = store.memos
     with project.transaction() as conn:
-        _memo_row(conn, project, memo_id)
-        conn.execute(sa.update(m).where(m.c.id == int(memo_id)).values(text=body, updated_at=store.now()))
+        row = _memo_row(conn, project, memo_id)
+        done = conn.execute(sa.update(m).where(m.c.id == int(memo_id)).values(text=body, updated_at=store.now()))
+        _check_changed(project, done.rowcount, row, "edit")
 
 
 def delete_memo(project: Project, memo_id: int) -> None:
-    """Remove a memo."""
+    """Remove a memo (in a team project a coder removes only their own)."""
     m = store.memos
     with project.transaction() as conn:
-        _memo_row(conn, project, memo_id)
-        conn.execute(sa.delete(m).where(m.c.id == int(memo_id)))
+        row = _memo_row(conn, project, memo_id)
+        done = conn.execute(sa.delete(m).where(m.c.id == int(memo_id)))
+        _check_changed(project, done.rowcount, row, "delete")
+
+
+def _check_changed(project: Project, rowcount: int, row: dict, verb: str) -> None:
+    """Row-level security hides a row it refuses from UPDATE and DELETE: no error, no row.
+
+    The memo was just read, so no row changed means the policy refused it.
+    """
+    if rowcount == 0:
+        raise PermissionDenied(
+            f"{project.location}: memo {row['id']} is {row['author']}'s; your role may {verb} only your own memos. "
+            "Fix: ask its author, a reviewer or the project's lead to change it."
+        )
 
 
 # -- reading ------------------------------------------------------------------------------

@@ -227,6 +227,7 @@ def _mark(project: Project, coding_id: int, kind: str, note: str, author: str) -
             check_span(project, row.id, row.name, row.text, row.start, row.end, row.snippet)
         conn.execute(sa.delete(m).where(m.c.coding_id == row.id, m.c.kind.in_((PIN, EXCLUDE))))
         stamp = store.now()
+        author = author or project.team_user() or ""  # a team member's mark is under their login
         return conn.execute(sa.insert(m).values(kind=kind, coding_id=row.id, text=note, author=author,
                                                 created_at=stamp, updated_at=stamp).returning(m.c.id)).scalar_one()
 

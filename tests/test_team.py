@@ -217,3 +217,91 @@ def test_coders_working_at_once_from_separate_processes_lose_nothing(team):
         created = events[(events["action"] == "create") & events["coding_id"].isin(mine["id"])]
         assert set(created["actor"]) == {team.names[who]} and len(created) == 50
     assert set(codings[codings["id"].isin(team.suggestions)]["status"]) == {"accepted"}
+
+
+def test_memos_follow_their_author(team):
+    """A coder edits and deletes only their own memos; a reviewer any; a reader only reads."""
+    from qualcode.memos import add_memo, delete_memo, edit_memo, list_memos
+
+    alex, bea = team.names["alex"], team.names["bea"]
+    with team.open("alex") as project:
+        mine = add_memo(project, "Supervision came up unprompted.", document="W1_SW01")
+        edit_memo(project, mine, "Supervision came up unprompted, twice.")
+        with pytest.raises(PermissionDenied):  # a memo signed as someone else
+            add_memo(project, "Not mine to sign.", author=bea)
+    with team.open("bea") as project:
+        theirs = add_memo(project, "Caseloads: check the second wave.")
+        extra = add_memo(project, "Key worker listened.", document="W1_SW02")
+        with pytest.raises(PermissionDenied, match=f"memo {mine} is {alex}'s"):
+            edit_memo(project, mine, "Rewritten by bea.")
+        with pytest.raises(PermissionDenied, match="delete only your own"):
+            delete_memo(project, mine)
+        delete_memo(project, extra)
+    with team.open("rita") as project:
+        assert set(list_memos(project)["id"]) == {mine, theirs}
+        with pytest.raises(PermissionDenied, match="permission denied"):
+            edit_memo(project, theirs, "A reader's edit.")
+        with pytest.raises(PermissionDenied, match="permission denied"):
+            add_memo(project, "A reader's memo.")
+    with team.open("sam") as project:
+        edit_memo(project, mine, "Supervision came up unprompted (checked by sam).")
+        delete_memo(project, theirs)
+        with pytest.raises(PermissionDenied):
+            with project.transaction() as conn:  # a memo's author is not an editable column
+                conn.execute(sa.text("UPDATE memos SET author = :who WHERE id = :id"), {"who": bea, "id": mine})
+    with Project.open(team.lead_url) as lead:
+        left = list_memos(lead).set_index("id")
+    assert list(left.index) == [mine]
+    assert left.loc[mine, "author"] == alex and "checked by sam" in left.loc[mine, "text"]
+
+
+def test_a_lead_who_is_not_a_superuser_grants_roles(pg_server):
+    """The lead owns the database and has CREATEROLE, nothing more, and still runs `team add`."""
+    database = pg_server.create_database()
+    lead, coder, reader = (f"{who}_{database}" for who in ("lead", "cora", "rhys"))
+    with pg_server.admin() as conn:
+        conn.execute(f'CREATE ROLE "{lead}" LOGIN CREATEROLE NOSUPERUSER')
+        conn.execute(f'ALTER DATABASE "{database}" OWNER TO "{lead}"')
+    try:
+        with pg_server.admin(database) as conn:
+            assert conn.execute("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = %s",
+                                (lead,)).fetchone() == (False, True)
+        with Project.create(pg_server.url(database, user=lead)) as project:
+            add_codes(project)
+            doc = add_document(project, "W1_SW01", TEXT)
+        done = subprocess.run([sys.executable, "-m", "qualcode", "team", "add", pg_server.url(database, user=lead),
+                               coder, "--role", "coder", "--json"], capture_output=True, text=True, cwd=REPO)
+        assert done.returncode == 0, done.stderr
+        with Project.open(pg_server.url(database, user=lead)) as project:
+            add_member(project, reader, "reader")
+            assert {m.name: m.role for m in members(project)} == {coder: "coder", reader: "reader"}
+        with Project.open(pg_server.url(database, user=coder)) as project:
+            [coded] = project.add_codings([NewCoding(doc, 0, 30, "supervision", coder)])
+        with Project.open(pg_server.url(database, user=reader)) as project:
+            assert project.codings()["id"].tolist() == [coded]
+            with pytest.raises(PermissionDenied):
+                project.add_codings([NewCoding(doc, 0, 30, "supervision", reader)])
+    finally:
+        with pg_server.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            for name in (coder, reader, *(group_role(database, r) for r in ROLES), lead):
+                conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def test_a_lead_without_createrole_is_told_what_it_needs(pg_server):
+    database = pg_server.create_database()
+    lead = f"lead_{database}"
+    with pg_server.admin() as conn:
+        conn.execute(f'CREATE ROLE "{lead}" LOGIN NOCREATEROLE NOSUPERUSER')
+        conn.execute(f'ALTER DATABASE "{database}" OWNER TO "{lead}"')
+    try:
+        with Project.create(pg_server.url(database, user=lead)) as project:
+            with pytest.raises(PermissionDenied, match="CREATEROLE"):
+                add_member(project, f"cora_{database}", "coder")
+        with pg_server.admin() as conn:
+            assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname LIKE %s",
+                                (f"%{database}%",)).fetchone()[0] == 1  # the lead alone: nothing half-made
+    finally:
+        with pg_server.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{lead}"')

@@ -12,6 +12,10 @@ notebook that bypasses qualcode is held to it too:
 - a **reviewer** accepts, rejects, recodes and settles anyone's codings, and runs
   auto-coding (its suggestions are recorded under the method's name).
 
+Memos follow their author: a coder writes memos under their own login and edits or
+deletes only those; a reviewer edits or deletes anyone's (and writes under their own
+login); a reader reads them. The lead, as owner, is bound by none of it.
+
 Every audit event a team member writes must carry their own login as its actor (a
 policy on ``coding_events``), so the trail says truthfully who made each change. The
 project's lead, who ran ``qualcode init`` and owns the tables, is not bound by the
@@ -33,6 +37,8 @@ ROLES = ("coder", "reviewer", "reader")
 # What a coder may change on a coding: not who made it (coder_id), not where it came from.
 _CODER_COLUMNS = ("code_id", "start", "end", "status", "confidence", "direction", "explanation", "snippet",
                   "updated_at")
+# What anyone may change on a memo: its text, not who wrote it or what it is attached to.
+_MEMO_COLUMNS = ("text", "updated_at")
 
 
 def group_role(database: str, role: str) -> str:
@@ -81,6 +87,7 @@ def _ensure_groups(conn: sa.Connection, database: str) -> dict[str, str]:
     everyone = f"{q['reader']}, {q['coder']}, {q['reviewer']}"
     writers = f"{q['coder']}, {q['reviewer']}"
     coder_columns = ", ".join(_quote(conn, c) for c in _CODER_COLUMNS)
+    memo_columns = ", ".join(_quote(conn, c) for c in _MEMO_COLUMNS)
     own = "coder_id IN (SELECT id FROM coders WHERE name = current_user)"
     statements = [
         f"GRANT CONNECT ON DATABASE {_quote(conn, database)} TO {everyone}",
@@ -91,10 +98,13 @@ def _ensure_groups(conn: sa.Connection, database: str) -> dict[str, str]:
         f"GRANT UPDATE ({coder_columns}) ON codings TO {q['coder']}",
         f"GRANT DELETE ON codings TO {q['coder']}",
         f"GRANT UPDATE, DELETE ON codings TO {q['reviewer']}",
-        f"GRANT UPDATE, DELETE ON memos TO {writers}",
+        f"REVOKE UPDATE ON memos FROM {writers}",  # projects granted before memo policies had it whole
+        f"GRANT UPDATE ({memo_columns}) ON memos TO {writers}",
+        f"GRANT DELETE ON memos TO {writers}",
         "ALTER TABLE codings ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE coding_events ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE coders ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE memos ENABLE ROW LEVEL SECURITY",
     ]
     policies = {
         "codings": [
@@ -112,6 +122,14 @@ def _ensure_groups(conn: sa.Connection, database: str) -> dict[str, str]:
             ("qc_read", f"FOR SELECT TO {everyone} USING (true)"),
             ("qc_coder_self", f"FOR INSERT TO {q['coder']} WITH CHECK (name = current_user)"),
             ("qc_reviewer_any", f"FOR INSERT TO {q['reviewer']} WITH CHECK (true)"),
+        ],
+        "memos": [
+            ("qc_read", f"FOR SELECT TO {everyone} USING (true)"),
+            ("qc_own_author", f"FOR INSERT TO {writers} WITH CHECK (author = current_user)"),
+            ("qc_coder_update", f"FOR UPDATE TO {q['coder']} USING (author = current_user)"),
+            ("qc_coder_delete", f"FOR DELETE TO {q['coder']} USING (author = current_user)"),
+            ("qc_reviewer_update", f"FOR UPDATE TO {q['reviewer']} USING (true)"),
+            ("qc_reviewer_delete", f"FOR DELETE TO {q['reviewer']} USING (true)"),
         ],
     }
     for table, table_policies in policies.items():
