@@ -10,7 +10,8 @@ It times, in the same process, each the best of ``--repeat`` runs:
 - ``agreement(..., unit="document")``: per code and overall, as ``qualcode agreement``
   shows by default;
 - the same with ``by_document=True`` (one row per document and code, what
-  ``--by-document`` asks for, and what every call computed before);
+  ``--by-document`` asks for; the rows of codes nobody used in a document are laid
+  out as columns at once, only the used ones computed one by one);
 - a baseline for the arithmetic alone: scikit-learn's ``cohen_kappa_score`` per code
   over the answers × codes presence matrix read straight from the codings table.
 

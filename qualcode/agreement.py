@@ -437,7 +437,8 @@ def agreement(
     code_index = {code: j for j, code in enumerate(comparison.codes)}
     counts = np.zeros((len(comparison.codes), 1 << len(coders)))  # codes x coder patterns, summed over documents
     coded_pairs = _coded_pairs(comparison)
-    by_document_rows, documents_rows = [], []
+    documents_rows: list[dict[str, Any]] = []
+    used_rows: dict[int, dict[str, Any]] = {}  # position in the documents x codes rows: the row
     for doc_id, name, text, bounds, segments in _doc_units(comparison, project, unit, segment, nlp):
         n_units = {"character": len(text), "document": 1}.get(unit, len(segments))
         documents_rows.append({"document_id": doc_id, "document": name, "characters": len(text), "units": n_units})
@@ -449,16 +450,12 @@ def agreement(
             counts[code_index[code]] += here[code]
         if not by_document:
             continue
-        for code in comparison.codes:
+        for code in here:  # a code nobody used here has the same row everywhere (_by_document)
             spans = comparison.coder_spans(doc_id, code)
-            doc_counts = here.get(code)
-            if doc_counts is None:
-                doc_counts = np.zeros(1 << len(coders))
-                doc_counts[0] = n_units
             n_spans = comparison.n_codings.get((doc_id, code), 0)
             unitizing = stats.unitizing_alpha(spans, len(text)) if unit == "character" else None
-            by_document_rows.append({"document_id": doc_id, "document": name, "code": code,
-                                     **_row(coders, doc_counts, n_spans, unit_word, min_coded, unitizing)})
+            used_rows[(len(documents_rows) - 1) * len(comparison.codes) + code_index[code]] = _row(
+                coders, here[code], n_spans, unit_word, min_coded, unitizing)
     totals = {code: counts[j] for code, j in code_index.items()}
     by_code, unitizing = [], {}
     for code in comparison.codes:
@@ -473,9 +470,45 @@ def agreement(
         coders=list(coders), unit=unit, segment=segment if unit == "segment" else None,
         documents=pd.DataFrame(documents_rows, columns=["document_id", "document", "characters", "units"]),
         by_code=by_code_frame, overall=overall,
-        by_document=pd.DataFrame(by_document_rows, columns=_columns(coders, unit, ["document_id", "document", "code"])),
+        by_document=_by_document(comparison, documents_rows, used_rows if by_document else None, unit),
         statuses=tuple(statuses), min_coded=min_coded,
     )
+
+
+def _by_document(comparison: _Comparison, documents_rows: list[dict[str, Any]],
+                 used_rows: dict[int, dict[str, Any]] | None, unit: str) -> pd.DataFrame:
+    """One row per document and code (documents in order, codes in codebook order).
+
+    Most of a survey's documents x codes rows are codes nobody used in the document:
+    each is ``n_units`` units coded by no one, with no statistics and the flag "not
+    coded by any coder" (what ``_row`` gives for such counts), so they are laid out as
+    columns over every row at once, and only the ``used_rows`` (position -> ``_row``)
+    are computed one by one. ``None``: not asked for, an empty frame.
+
+    >>> c = _Comparison(["a", "b"], [(1, "d1", "xy")], ["k"], {})
+    >>> _by_document(c, [{"units": 1}], {}, "document")[["n_units", "coded_by_a", "kappa", "flag"]].values.tolist()
+    [[1.0, 0.0, nan, 'not coded by any coder']]
+    """
+    columns = _columns(comparison.coders, unit, ["document_id", "document", "code"])
+    if used_rows is None:
+        return pd.DataFrame(columns=columns)
+    n_codes = len(comparison.codes)
+    frame = pd.DataFrame({
+        "document_id": np.repeat(np.array([d for d, _, _ in comparison.documents], dtype=np.int64), n_codes),
+        "document": np.repeat(np.array([n for _, n, _ in comparison.documents], dtype=object), n_codes),
+        "code": np.tile(np.array(comparison.codes, dtype=object), len(comparison.documents)),
+        "n_units": np.repeat(np.array([r["units"] for r in documents_rows], dtype=float), n_codes),
+    })
+    for column in columns[4:-1]:
+        frame[column] = 0.0 if column.startswith("coded_by_") or column in ("all_coded", "any_coded") else math.nan
+    frame["flag"] = "not coded by any coder"
+    frame = frame[columns]
+    if used_rows:
+        positions = np.fromiter(used_rows, dtype=np.int64, count=len(used_rows))
+        computed = pd.DataFrame(list(used_rows.values()), columns=columns[3:])
+        for column in columns[3:]:
+            frame.loc[positions, column] = computed[column].to_numpy()
+    return frame
 
 
 def _columns(coders: list[str], unit: str, leading: list[str]) -> list[str]:
