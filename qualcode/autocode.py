@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import gc
 import time
-from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,19 +45,15 @@ from tqdm import tqdm
 
 from . import store
 from .errors import CodebookError, NotFoundError
-from .matchers import CodeRules, Hit, RuleSet, VetoHit
+from .matchers import CodeRules, RuleSet
 from .nlp import load_pipeline, model_name
-from .project import NewCoding, Project
-from .segments import Segment, Segmenter, TurnSpan, is_participant_text, load_turns
+from .project import Project
+from .segments import load_turns
+from .suggestion_rows import RowPlan, document_rows
 
 if TYPE_CHECKING:  # pragma: no cover
-    from spacy.tokens import Doc
-
     from .codebook import Codebook
 
-BASE_CONFIDENCE = {"exact": 0.9, "lemma": 0.85, "pattern": 0.75, "regex": 0.7, "fuzzy": 0.6}
-MAX_CONFIDENCE = 0.99
-MIXED_VETO_FACTOR = 0.8
 WRITE_EVERY = 5000  # suggestions buffered before one executemany (inside the one transaction)
 
 
@@ -142,15 +137,17 @@ def autocode(
                             terms=rules.n_terms, model=model_name(model), coder=coder)
     result.codebooks_loaded = _ensure_loaded(project, books)
     allowed = _CodeFilter(rules.codes)
+    plan = _row_plan(project, rules, result.model)
     by_id = {i.id: i for i in infos}
     if workers or scheduler:
         from .distributed import suggest_on_cluster
 
-        found = suggest_on_cluster(project, infos, allowed, books, model, coder, result,
+        found = suggest_on_cluster(project, infos, allowed, books, model, plan, result,
                                    workers=workers, scheduler=scheduler)
     else:
-        found = _suggest_here(project, infos, nlp, rules, allowed, coder, result, batch_size)
-    pending: list[NewCoding] = []
+        found = _suggest_here(project, infos, nlp, rules, allowed, plan, result, batch_size)
+    key_of = dict(zip(plan.code_ids, (c.key for c in rules.codes)))
+    pending: list[tuple] = []
     with project.transaction() as conn, _fewer_gc_pauses():
         if conn.dialect.name == "postgresql":
             # SQLite's write lock holds one run at a time; on a server, where the team
@@ -160,36 +157,58 @@ def autocode(
         # Read inside the write transaction: a run that started meanwhile waited for the
         # lock and now sees this run's suggestions, so nothing is written twice.
         existing = _existing(conn, coder, list(by_id))
-        for doc_id, codings in tqdm(found, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
-            for coding in codings:
-                key = (doc_id, coding.code, coding.start, coding.end)
+        for doc_id, rows in tqdm(found, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
+            for row in rows:
+                key = row[:4]  # document, code id, start, end
                 if key in existing:
                     result.already_present += 1
                     continue
                 existing.add(key)
-                pending.append(coding)
-                result.per_code[coding.code] = result.per_code.get(coding.code, 0) + 1
+                pending.append(row)
             if len(pending) >= WRITE_EVERY:
-                project.insert_codings(conn, pending)
-                result.suggestions += len(pending)
+                _write(project, conn, coder, pending, result, key_of)
                 pending = []
-        if pending:
-            project.insert_codings(conn, pending)
-            result.suggestions += len(pending)
+        _write(project, conn, coder, pending, result, key_of)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _suggest_here(project: Project, infos: list[_DocumentInfo], nlp, rules: RuleSet, allowed: "_CodeFilter",
-                  coder: str, result: AutocodeResult, batch_size: int) -> Iterator[tuple[int, Iterator[NewCoding]]]:
-    """``(document id, its suggestions)`` for each document, parsed and matched in this process."""
+                  plan: RowPlan, result: AutocodeResult, batch_size: int) -> Iterator[tuple[int, list[tuple]]]:
+    """``(document id, its suggestion rows)`` for each document, parsed and matched in this process."""
     turns = load_turns(project, [i.id for i in infos])
     by_id = {i.id: i for i in infos}
     texts = project.iter_texts(list(by_id))
     parsed = nlp.pipe(((text, (doc_id, text)) for doc_id, text in texts), as_tuples=True, batch_size=batch_size)
     for doc, (doc_id, text) in parsed:
-        yield doc_id, _suggest(doc, text, doc_id, turns.get(doc_id, []), rules, allowed.codes_for(by_id[doc_id]),
-                               coder, result)
+        rows, vetoed = document_rows(doc, text, doc_id, turns.get(doc_id, []), rules,
+                                     allowed.codes_for(by_id[doc_id]), plan)
+        result.vetoed += vetoed
+        yield doc_id, rows
+
+
+def _row_plan(project: Project, rules: RuleSet, model: str) -> RowPlan:
+    """Each rule code's id in the project (its codebooks are loaded by now)."""
+    with project.engine.connect() as conn:
+        ids = project.code_ids(conn)
+    missing = [c.key for c in rules.codes if c.key not in ids]
+    if missing:
+        raise NotFoundError(f"{project.location}: unknown code {missing[0]!r}. Fix: load the codebook that "
+                            "defines it (`qualcode codebook load`).")
+    return RowPlan(tuple(ids[c.key] for c in rules.codes), model)
+
+
+def _write(project: Project, conn: sa.Connection, coder: str, rows: list[tuple], result: AutocodeResult,
+           key_of: dict[int, str]) -> None:
+    """Insert one batch of new suggestion rows and count them per code."""
+    if not rows:
+        return
+    project.insert_coding_rows(conn, coder, rows)
+    result.suggestions += len(rows)
+    per_code = result.per_code
+    for row in rows:
+        key = key_of[row[1]]
+        per_code[key] = per_code.get(key, 0) + 1
 
 
 @contextmanager
@@ -258,11 +277,11 @@ def _source_text(book: "Codebook") -> str:
     return book.to_yaml()
 
 
-def _existing(conn: sa.Connection, coder: str, document_ids: list[int]) -> set[tuple[int, str, int, int]]:
-    """(document, code key, start, end) of every coding ``coder`` already has, any status."""
-    k, c, cd = store.codings, store.coders, store.codes
-    query = (sa.select(k.c.document_id, cd.c.key, k.c.start, k.c.end)
-             .select_from(k.join(c, k.c.coder_id == c.c.id).join(cd, k.c.code_id == cd.c.id))
+def _existing(conn: sa.Connection, coder: str, document_ids: list[int]) -> set[tuple[int, int, int, int]]:
+    """(document, code id, start, end) of every coding ``coder`` already has, any status."""
+    k, c = store.codings, store.coders
+    query = (sa.select(k.c.document_id, k.c.code_id, k.c.start, k.c.end)
+             .select_from(k.join(c, k.c.coder_id == c.c.id))
              .where(c.c.name == coder))
     wanted = set(document_ids)
     return {tuple(row) for row in conn.execute(query) if row[0] in wanted}
@@ -301,104 +320,3 @@ def _applies(code: CodeRules, source_type: str, role: str | None) -> bool:
         if role is None or _norm(role) not in {_norm(r) for r in code.roles}:
             return False
     return True
-
-
-def _suggest(doc: "Doc", text: str, doc_id: int, turns: list[TurnSpan], rules: RuleSet, allowed: frozenset[int],
-             coder: str, result: AutocodeResult) -> Iterator[NewCoding]:
-    """The suggestions for one parsed document, one per (segment, code)."""
-    hits = [h for h in rules.find(doc, text) if h.code in allowed]
-    if not hits:
-        return
-    segments = Segmenter(text, turns, doc=doc)
-    vetoes = rules.vetoes(doc) if any(rules.codes[h.code].veto for h in hits) else []
-    veto_ends = [v.end for v in vetoes]  # sorted: veto terms do not overlap in practice
-    groups: dict[tuple[int, int], tuple[Segment, list[tuple[Hit, str | None]]]] = {}
-    for hit in hits:
-        code = rules.codes[hit.code]
-        segment = segments.containing(code.segment, hit.start_char, hit.end_char)
-        if segment is None or (code.speakers != "all" and not is_participant_text(segment, turns)):
-            continue
-        veto = _veto(hit, code, vetoes, veto_ends, segments, doc) if vetoes and code.veto else None
-        groups.setdefault((segment.start, hit.code), (segment, []))[1].append((hit, veto))
-    for (_, code_index), (segment, found) in sorted(groups.items()):
-        code = rules.codes[code_index]
-        live = [h for h, v in found if v is None]
-        if not live:
-            result.vetoed += 1
-            continue
-        vetoed = sorted({v for _, v in found if v is not None})
-        yield _coding(text, doc_id, segment, code, live, vetoed, coder, result.model)
-
-
-def _veto(hit: Hit, code: CodeRules, vetoes: list[VetoHit], veto_ends: list[int], segments: Segmenter,
-          doc: "Doc") -> str | None:
-    """The explanation of the veto cancelling ``hit``, or None if none applies."""
-    sentence = segments.containing("sentence", hit.start_char, hit.start_char + 1)
-    sentence_start = sentence.start if sentence is not None else 0
-    first = bisect_right(veto_ends, hit.start - code.veto_window)
-    for veto in vetoes[first:]:
-        if veto.end > hit.start:
-            break
-        distance = hit.start - veto.end + 1
-        if veto.term in code.veto and veto.start_char >= sentence_start:
-            before = f"{distance} token{'s' if distance > 1 else ''} before"
-            return f"vetoed: '{veto.term}' {before} '{doc[hit.start:hit.end].text}'"
-    return None
-
-
-def _describe(text: str, hit: Hit, times: int) -> str:
-    text = text[hit.start_char:hit.end_char]
-    if hit.kind == "fuzzy":
-        part = f"fuzzy {hit.score:.2f} '{text}' ~ '{hit.term}'"
-    elif hit.kind in ("pattern", "regex"):
-        part = f"{hit.kind} match '{text}'"
-    elif text.lower() != hit.term:
-        part = f"{hit.kind} match '{hit.term}' as '{text}'"
-    else:
-        part = f"{hit.kind} match '{hit.term}'"
-    return part + (f" x{times}" if times > 1 else "")
-
-
-def _start_char(hit: Hit) -> int:
-    return hit.start_char
-
-
-def _confidence(hit: Hit) -> float:
-    base = BASE_CONFIDENCE[hit.kind]
-    return base * hit.score if hit.kind == "fuzzy" else base
-
-
-def _coding(text: str, doc_id: int, segment: Segment, code: CodeRules, hits: list[Hit], vetoed: list[str],
-            coder: str, model: str) -> NewCoding:
-    """One suggestion for ``segment`` from all of ``code``'s live hits in it."""
-    if len(hits) > 1:
-        hits = sorted(hits, key=_start_char)
-    distinct: dict[tuple[str, str], list[Hit]] = {}
-    for hit in hits:
-        distinct.setdefault((hit.kind, hit.term), []).append(hit)
-    miss, top, top_confidence = 1.0, hits[0], -1.0
-    parts, matches = [], []
-    for group in distinct.values():
-        best = group[0] if len(group) == 1 else max(group, key=_confidence)
-        confidence = _confidence(best)
-        miss *= 1.0 - confidence
-        if confidence > top_confidence:  # the first of equals, in reading order
-            top, top_confidence = best, confidence
-        parts.append(_describe(text, group[0], len(group)))
-        matches.append({"rule": best.kind, "term": best.term, "text": text[best.start_char:best.end_char],
-                        "start": best.start_char, "end": best.end_char, "score": round(best.score, 3)})
-    confidence = min(1.0 - miss, MAX_CONFIDENCE) * (MIXED_VETO_FACTOR if vetoed else 1.0)
-    parts += vetoed
-    if segment.turn is not None:
-        parts.append(f"in turn {segment.turn + 1}" + (f" ({segment.speaker})" if segment.speaker else ""))
-    provenance = {
-        "rule": top.kind, "term": top.term, "codebook": code.codebook, "codebook_version": code.codebook_version,
-        "model": model, "segment": segment.unit, "matches": matches,
-    }
-    if vetoed:
-        provenance["vetoed"] = vetoed
-    return NewCoding(
-        document_id=doc_id, start=segment.start, end=segment.end, code=code.key, coder=coder,
-        status="suggested", confidence=round(confidence, 3), method=f"rules:{top.kind}",
-        provenance=provenance, explanation="; ".join(parts), codebook_version=code.codebook_version,
-    )

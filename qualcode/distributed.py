@@ -36,7 +36,8 @@ from .errors import DaskUnavailable
 if TYPE_CHECKING:  # pragma: no cover
     from .autocode import AutocodeResult, _CodeFilter, _DocumentInfo
     from .codebook import Codebook
-    from .project import NewCoding, Project
+    from .project import Project
+    from .suggestion_rows import RowPlan
 
 PARTITION_WORDS = 20_000  # a partition is a few seconds of one worker's time
 IN_FLIGHT_PER_WORKER = 2  # partitions queued per worker: busy workers, bounded memory
@@ -114,22 +115,24 @@ def _rules_on_worker(books_blob: bytes, model: str | None):
     return _WORKER_CACHE[key]
 
 
-def code_partition(books_blob: bytes, model: str | None, coder: str,
-                   items: list[tuple[int, str, list, frozenset[int]]]) -> tuple[list[tuple[int, list["NewCoding"]]], int]:
-    """Parse and match one partition: ``(document id, suggestions)`` in order, and segments vetoed.
+def code_partition(books_blob: bytes, model: str | None, plan: "RowPlan",
+                   items: list[tuple[int, str, list, frozenset[int]]]) -> tuple[list[tuple[int, list[tuple]]], int]:
+    """Parse and match one partition: ``(document id, suggestion rows)`` in order, and segments vetoed.
 
-    Runs on a worker; ``items`` are ``(document id, text, turns, codes that apply)``.
+    Runs on a worker; ``items`` are ``(document id, text, turns, codes that apply)``. The
+    rows are ready to insert (``suggestion_rows.document_rows``): the writer only adds
+    ids, coder and timestamps.
     """
-    from .autocode import AutocodeResult, _suggest
-    from .nlp import model_name
+    from .suggestion_rows import document_rows
 
     nlp, rules = _rules_on_worker(books_blob, model)
-    tally = AutocodeResult(model=model_name(model))
-    out = []
+    out, vetoed = [], 0
     docs = nlp.pipe((text for _, text, _, _ in items), batch_size=32)
     for doc, (doc_id, text, turns, allowed) in zip(docs, items):
-        out.append((doc_id, list(_suggest(doc, text, doc_id, turns, rules, allowed, coder, tally))))
-    return out, tally.vetoed
+        rows, dropped = document_rows(doc, text, doc_id, turns, rules, allowed, plan)
+        out.append((doc_id, rows))
+        vetoed += dropped
+    return out, vetoed
 
 
 def peak_memory() -> int:
@@ -150,10 +153,10 @@ def _read_partition(project: "Project", ids: list[int], allowed: "_CodeFilter",
 
 
 def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed: "_CodeFilter",
-                       books: list["Codebook"], model: str | None, coder: str, result: "AutocodeResult",
+                       books: list["Codebook"], model: str | None, plan: "RowPlan", result: "AutocodeResult",
                        workers: int | None = None, scheduler: str | None = None,
-                       client=None, partition_words: int | None = None) -> Iterator[tuple[int, list["NewCoding"]]]:
-    """``(document id, its suggestions)`` in document order, computed on Dask workers.
+                       client=None, partition_words: int | None = None) -> Iterator[tuple[int, list[tuple]]]:
+    """``(document id, its suggestion rows)`` in document order, computed on Dask workers.
 
     ``client`` reuses an open Dask client (the benchmark keeps one across runs);
     otherwise one is opened from ``workers``/``scheduler`` and closed at the end.
@@ -169,7 +172,7 @@ def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed
         queued: deque = deque()
         for ids in partitions_of([(i.id, i.words) for i in infos], partition_words or PARTITION_WORDS):
             items = _read_partition(project, ids, allowed, by_id)
-            queued.append(client.submit(code_partition, blob, model, coder, items, pure=False))
+            queued.append(client.submit(code_partition, blob, model, plan, items, pure=False))
             while len(queued) >= window:
                 yield from _collect(queued.popleft(), result)
         while queued:
@@ -179,7 +182,7 @@ def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed
             close_client(client)
 
 
-def _collect(future, result: "AutocodeResult") -> list[tuple[int, list["NewCoding"]]]:
+def _collect(future, result: "AutocodeResult") -> list[tuple[int, list[tuple]]]:
     found, vetoed = future.result()
     future.release()
     result.vetoed += vetoed

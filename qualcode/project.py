@@ -465,7 +465,37 @@ class Project:
             })
         member = self.team_user()  # row-level security applies to them, and COPY cannot pass it
         ids = _insert_rows(conn, store.codings, rows, bulk=member is None)
-        _record_creates(conn, ids, rows, new, actor or member, stamp)
+        _record_creates(conn, ids, rows, [c.coder for c in new], actor or member, stamp)
+        return ids
+
+    def insert_coding_rows(self, conn: sa.Connection, coder: str, rows: list[tuple],
+                           actor: str | None = None) -> list[int]:
+        """Insert codings already built and checked, as tuples in the order of
+        ``suggestion_rows.ROW_COLUMNS``, all by ``coder``, each with its create event.
+
+        Auto-coding's writer: the rows come from ``suggestion_rows.document_rows``
+        (spans from the document's own segments, code ids from this project, provenance
+        already JSON), so nothing is looked up or encoded here; this adds the ids, the
+        coder and the timestamps and hands the rows to one executemany (SQLite) or COPY
+        (PostgreSQL). Returns the new ids, in order.
+        """
+        if not rows:
+            return []
+        from .suggestion_rows import ROW_COLUMNS
+
+        coder_id = self.coder_id(conn, coder, "method")
+        stamp = store.now()
+        member = self.team_user()
+        head = ("coder_id", "created_at", "updated_at")
+        dialect = conn.dialect.name
+        if member is None and (dialect == "postgresql" or (dialect == "sqlite" and _sqlite_has_json(conn))):
+            ids = _insert_tuples(conn, store.codings, (*head, *ROW_COLUMNS),
+                                 [(coder_id, stamp, stamp, *row) for row in rows])
+            _record_creates(conn, ids, [], [], actor, stamp)
+            return ids
+        dicts = [dict(zip((*head, *ROW_COLUMNS), (coder_id, stamp, stamp, *row))) for row in rows]
+        ids = _insert_rows(conn, store.codings, dicts, bulk=member is None)
+        _record_creates(conn, ids, dicts, [coder] * len(dicts), actor or member, stamp)
         return ids
 
 
@@ -515,6 +545,36 @@ def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_id
     return ids
 
 
+def _insert_tuples(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
+    """``_insert_rows``' bulk path for rows already in column order: new ids after the
+    current maximum under SQLite's write lock and one executemany, or PostgreSQL's
+    sequence and one COPY. Returns the ids, in order."""
+    if conn.dialect.name == "postgresql":
+        return _copy_tuples(conn, table, columns, rows)
+    conn.exec_driver_sql("UPDATE meta SET value = value WHERE key = 'app'")  # takes the write lock
+    first = (conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
+    ids = range(first, first + len(rows))
+    names = ", ".join(f'"{c}"' for c in ("id", *columns))
+    marks = ", ".join("?" for _ in range(len(columns) + 1))
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
+                         [(i, *row) for i, row in zip(ids, rows)])
+    return list(ids)
+
+
+def _copy_tuples(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
+    """COPY ``rows`` (in ``columns`` order) with ids reserved from the table's sequence."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                   (table.name, len(rows)))
+    ids = [r[0] for r in cursor.fetchall()]
+    names = ", ".join(f'"{c}"' for c in ("id", *columns))
+    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for i, row in zip(ids, rows):
+            copy.write_row((i, *row))
+    cursor.close()
+    return ids
+
+
 def _copy_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_ids: bool) -> list[int]:
     """PostgreSQL's bulk path: ids reserved from the sequence, then one COPY FROM STDIN.
 
@@ -554,9 +614,12 @@ def _public(row: dict) -> dict:
     return {k: row[k] for k in _EVENT_FIELDS}
 
 
-def _record_creates(conn: sa.Connection, ids: list[int], rows: list[dict], new: list[NewCoding],
+def _record_creates(conn: sa.Connection, ids: list[int], rows: list[dict], coders: list[str],
                     actor: str | None, stamp: str) -> None:
     """One 'create' event per new coding, by ``actor`` (default: the coding's coder).
+
+    ``rows`` (the codings as written) and ``coders`` (their coders' names) are read only
+    where the database cannot build the events from the rows it holds.
 
     On SQLite the events are made by one INSERT … SELECT from the rows just written,
     with the JSON built by SQLite's ``json_object``: for tens of thousands of
@@ -572,9 +635,9 @@ def _record_creates(conn: sa.Connection, ids: list[int], rows: list[dict], new: 
         conn.exec_driver_sql(_PG_CREATE_EVENTS_SQL, (actor or None, stamp, ids))
         return
     _insert_rows(conn, store.coding_events, [
-        {"coding_id": i, "action": "create", "actor": actor or c.coder, "at": stamp,
+        {"coding_id": i, "action": "create", "actor": actor or coder, "at": stamp,
          "before": None, "after": json.dumps(_public(r)), "batch": None}
-        for i, r, c in zip(ids, rows, new)
+        for i, r, coder in zip(ids, rows, coders)
     ], want_ids=False)
 
 

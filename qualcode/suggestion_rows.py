@@ -1,0 +1,172 @@
+"""One parsed document in, its rule suggestions out, as rows ready to insert.
+
+This is auto-coding's per-document step, and it is pure: it reads the spaCy Doc, the
+text, the document's turns and the compiled rules, and returns tuples in the order of
+``ROW_COLUMNS``, with the provenance already encoded as JSON and the snippet cut. It
+touches no database, so a Dask worker runs it as readily as this process, and the one
+writer only adds what belongs to the write itself (the coding's id, the coder's id,
+the timestamps) and inserts the rows in bulk (``Project.insert_coding_rows``).
+
+What one row says (see ``qualcode.autocode`` for the rules behind it): a segment, a
+code, the confidence from every distinct term that matched there, and an explanation:
+
+    lemma match 'group supervision' as 'group supervisions'; fuzzy 0.92 'safegaurding'
+    ~ 'safeguarding'; in turn 14 (Sam)
+
+>>> from qualcode.codebook import parse_codebook
+>>> from qualcode.matchers import RuleSet
+>>> from qualcode.nlp import load_pipeline
+>>> nlp = load_pipeline()
+>>> rules = RuleSet.build([parse_codebook('''
+... id: demo
+... name: Demo
+... version: "1"
+... codes:
+...   - {id: sup, name: Supervision, definition: Staff supervision., match: {keywords: [group supervision]}}
+... ''')], nlp)
+>>> text = "We held group supervisions. Then lunch."
+>>> plan = RowPlan(code_ids=(7,), model="blank:en")
+>>> rows, vetoed = document_rows(nlp(text), text, 1, [], rules, frozenset({0}), plan)
+>>> dict(zip(ROW_COLUMNS, rows[0]))["explanation"], rows[0][2:4], vetoed
+("lemma match 'group supervision' as 'group supervisions'", (0, 27), 0)
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import orjson
+
+from .matchers import CodeRules, Hit, RuleSet, VetoHit
+from .segments import Segment, Segmenter, TurnSpan, is_participant_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.tokens import Doc
+
+BASE_CONFIDENCE = {"exact": 0.9, "lemma": 0.85, "pattern": 0.75, "regex": 0.7, "fuzzy": 0.6}
+MAX_CONFIDENCE = 0.99
+MIXED_VETO_FACTOR = 0.8
+SNIPPET_CHARS = 200  # the covered text kept with a coding, to detect drift
+
+# The codings columns a row fills, in order; the writer adds id, coder_id and timestamps.
+ROW_COLUMNS = ("document_id", "code_id", "start", "end", "status", "confidence", "method", "provenance",
+               "explanation", "codebook_version", "direction", "snippet")
+STATUS = "suggested"
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """What rows need beyond the rules: each rule code's id in the project (by the
+    code's index in ``RuleSet.codes``) and the model name provenance records. Small and
+    picklable, so it travels to workers with the codebooks."""
+
+    code_ids: tuple[int, ...]
+    model: str
+
+
+def document_rows(doc: "Doc", text: str, doc_id: int, turns: list[TurnSpan], rules: RuleSet,
+                  allowed: frozenset[int], plan: RowPlan) -> tuple[list[tuple], int]:
+    """The suggestion rows for one parsed document, one per (segment, code), in segment
+    order; and how many segments were dropped because all their matches were vetoed.
+
+    ``allowed`` holds the indexes of the codes that apply to this document (source type
+    and role filters); ``turns`` are the document's speaker turns, by start.
+    """
+    hits = [h for h in rules.find(doc, text) if h.code in allowed]
+    if not hits:
+        return [], 0
+    segments = Segmenter(text, turns, doc=doc)
+    vetoes = rules.vetoes(doc) if any(rules.codes[h.code].veto for h in hits) else []
+    veto_ends = [v.end for v in vetoes]  # sorted: veto terms do not overlap in practice
+    groups: dict[tuple[int, int], tuple[Segment, list[tuple[Hit, str | None]]]] = {}
+    for hit in hits:
+        code = rules.codes[hit.code]
+        segment = segments.containing(code.segment, hit.start_char, hit.end_char)
+        if segment is None or (code.speakers != "all" and not is_participant_text(segment, turns)):
+            continue
+        veto = _veto(hit, code, vetoes, veto_ends, segments, doc) if vetoes and code.veto else None
+        groups.setdefault((segment.start, hit.code), (segment, []))[1].append((hit, veto))
+    rows, vetoed_segments = [], 0
+    for (_, code_index), (segment, found) in sorted(groups.items()):
+        live = [h for h, v in found if v is None]
+        if not live:
+            vetoed_segments += 1
+            continue
+        vetoed = sorted({v for _, v in found if v is not None})
+        rows.append(_row(text, doc_id, segment, rules.codes[code_index], plan.code_ids[code_index], live, vetoed,
+                         plan.model))
+    return rows, vetoed_segments
+
+
+def _veto(hit: Hit, code: CodeRules, vetoes: list[VetoHit], veto_ends: list[int], segments: Segmenter,
+          doc: "Doc") -> str | None:
+    """The explanation of the veto cancelling ``hit``, or None if none applies."""
+    sentence = segments.containing("sentence", hit.start_char, hit.start_char + 1)
+    sentence_start = sentence.start if sentence is not None else 0
+    first = bisect_right(veto_ends, hit.start - code.veto_window)
+    for veto in vetoes[first:]:
+        if veto.end > hit.start:
+            break
+        distance = hit.start - veto.end + 1
+        if veto.term in code.veto and veto.start_char >= sentence_start:
+            before = f"{distance} token{'s' if distance > 1 else ''} before"
+            return f"vetoed: '{veto.term}' {before} '{doc[hit.start:hit.end].text}'"
+    return None
+
+
+def _describe(text: str, hit: Hit, times: int) -> str:
+    text = text[hit.start_char:hit.end_char]
+    if hit.kind == "fuzzy":
+        part = f"fuzzy {hit.score:.2f} '{text}' ~ '{hit.term}'"
+    elif hit.kind in ("pattern", "regex"):
+        part = f"{hit.kind} match '{text}'"
+    elif text.lower() != hit.term:
+        part = f"{hit.kind} match '{hit.term}' as '{text}'"
+    else:
+        part = f"{hit.kind} match '{hit.term}'"
+    return part + (f" x{times}" if times > 1 else "")
+
+
+def _start_char(hit: Hit) -> int:
+    return hit.start_char
+
+
+def _confidence(hit: Hit) -> float:
+    base = BASE_CONFIDENCE[hit.kind]
+    return base * hit.score if hit.kind == "fuzzy" else base
+
+
+def _row(text: str, doc_id: int, segment: Segment, code: CodeRules, code_id: int, hits: list[Hit],
+         vetoed: list[str], model: str) -> tuple:
+    """One suggestion row for ``segment`` from all of ``code``'s live hits in it."""
+    if len(hits) > 1:
+        hits = sorted(hits, key=_start_char)
+    distinct: dict[tuple[str, str], list[Hit]] = {}
+    for hit in hits:
+        distinct.setdefault((hit.kind, hit.term), []).append(hit)
+    miss, top, top_confidence = 1.0, hits[0], -1.0
+    parts, matches = [], []
+    for group in distinct.values():
+        best = group[0] if len(group) == 1 else max(group, key=_confidence)
+        confidence = _confidence(best)
+        miss *= 1.0 - confidence
+        if confidence > top_confidence:  # the first of equals, in reading order
+            top, top_confidence = best, confidence
+        parts.append(_describe(text, group[0], len(group)))
+        matches.append({"rule": best.kind, "term": best.term, "text": text[best.start_char:best.end_char],
+                        "start": best.start_char, "end": best.end_char, "score": round(best.score, 3)})
+    confidence = min(1.0 - miss, MAX_CONFIDENCE) * (MIXED_VETO_FACTOR if vetoed else 1.0)
+    parts += vetoed
+    if segment.turn is not None:
+        parts.append(f"in turn {segment.turn + 1}" + (f" ({segment.speaker})" if segment.speaker else ""))
+    provenance = {
+        "rule": top.kind, "term": top.term, "codebook": code.codebook, "codebook_version": code.codebook_version,
+        "model": model, "segment": segment.unit, "matches": matches,
+    }
+    if vetoed:
+        provenance["vetoed"] = vetoed
+    return (doc_id, code_id, segment.start, segment.end, STATUS, round(confidence, 3), f"rules:{top.kind}",
+            orjson.dumps(provenance).decode(), "; ".join(parts), code.codebook_version, None,
+            text[segment.start:segment.end][:SNIPPET_CHARS])
