@@ -29,7 +29,7 @@ import hashlib
 import pickle
 import resource
 from collections import deque
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .errors import DaskUnavailable
 
@@ -87,6 +87,34 @@ def open_client(workers: int | None = None, scheduler: str | None = None):
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        host="127.0.0.1", dashboard_address=None, silence_logs=40)
     return distributed.Client(cluster)
+
+
+def worker_count(client, default: int = 1) -> int:
+    """How many workers the client's scheduler has now (``default`` if it does not say)."""
+    return max(1, len(client.scheduler_info().get("workers", {})) or default)
+
+
+def ordered_results(client, fn, tasks: Iterable[tuple], window: int | None = None) -> Iterator[Any]:
+    """``fn(*args)`` on the workers for each ``args`` of ``tasks``, yielded in order.
+
+    At most ``window`` tasks (default ``IN_FLIGHT_PER_WORKER`` per worker) are in flight,
+    and ``tasks`` is read only as they finish, so a generator that reads partitions from
+    the store keeps only that many in memory.
+    """
+    window = window or IN_FLIGHT_PER_WORKER * worker_count(client)
+    queued: deque = deque()
+    for args in tasks:
+        queued.append(client.submit(fn, *args, pure=False))
+        while len(queued) >= window:
+            yield _result(queued.popleft())
+    while queued:
+        yield _result(queued.popleft())
+
+
+def _result(future) -> Any:
+    value = future.result()
+    future.release()
+    return value
 
 
 def close_client(client) -> None:

@@ -102,3 +102,70 @@ def test_without_dask_the_error_names_the_extra(imported, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(DaskUnavailable, match=r"pip install 'qualcode\[dask\]'"):
         autocode(Project.open(_copy(imported, "nodask.qc")), CODEBOOKS, progress=False, workers=2)
+
+
+# -- pseudonymise detect ------------------------------------------------------------
+
+
+def test_detect_on_a_cluster_finds_what_detect_in_process_finds(imported, cluster, tmp_path, monkeypatch):
+    """Both passes (scan, then every further occurrence) run on the workers, in small partitions."""
+    import qualcode.privacy as ps
+    from qualcode.privacy import passes
+    from qualcode.privacy.detection import _documents
+
+    names = tmp_path / "names.csv"
+    names.write_text("name,type,label\nKerry Ashdown,parent,\nLee Brannigan,staff,\n", encoding="utf-8")
+    with Project.open(imported) as project:
+        here = ps.detect(project, names=names)
+        monkeypatch.setattr(passes, "PARTITION_WORDS", 2_000)  # many partitions, names found across them
+        assert len(list(passes.partitions_by_words(_documents(project, None)))) > 5
+        there = ps.detect(project, names=names, scheduler=cluster.scheduler_address)
+    assert here.model and there.model == here.model
+    assert len(here.rows) > 100 and {r.rule for r in here.rows} >= {"name variant", "speaker label"}
+    assert there.to_frame().equals(here.to_frame())
+
+
+def test_results_come_back_in_order_with_few_partitions_in_flight(cluster):
+    from distributed import Client
+
+    pulled = []
+
+    def tasks():
+        for i in range(12):
+            pulled.append(i)
+            yield (i,)
+
+    with Client(cluster.scheduler_address) as client:
+        seen = []
+        for value in dist.ordered_results(client, _square_slowly, tasks(), window=3):
+            seen.append((value, len(pulled)))
+    assert [v for v, _ in seen] == [i * i for i in range(12)]
+    assert all(n <= i + 3 for i, (_, n) in enumerate(seen))  # never more than 3 read ahead of the consumer
+
+
+def _square_slowly(i: int) -> int:
+    import random
+    import time
+
+    time.sleep(random.random() / 20)  # finish out of order
+    return i * i
+
+
+def test_cli_detect_with_workers(imported, tmp_path):
+    out = tmp_path / "detections.csv"
+    done = subprocess.run([sys.executable, "-m", "qualcode", "pseudonymise", "detect", str(imported), "--model", "none",
+                           "--workers", "2", "--out", str(out), "--json"], capture_output=True, text=True, cwd=REPO,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    import qualcode.privacy as ps
+
+    with Project.open(imported) as project:
+        here = ps.detect(project, model=None)
+    assert json.loads(done.stdout)["detections"] == len(here.rows)
+    assert out.read_text(encoding="utf-8") == _csv_of(here, tmp_path)
+
+
+def _csv_of(found, tmp_path: Path) -> str:
+    path = tmp_path / "here.csv"
+    found.write_csv(path)
+    return path.read_text(encoding="utf-8")

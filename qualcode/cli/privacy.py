@@ -33,12 +33,16 @@ def detect_cmd(
     model: str = typer.Option("auto", "--model",
                               help="An installed spaCy NER pipeline; 'auto' uses one if installed, 'none' never."),
     document: list[str] = typer.Option(None, "--document", help="Only these documents (name or id); repeatable."),
+    workers: int = typer.Option(None, "--workers", help="Scan on a local Dask cluster of this many worker "
+                                "processes (needs qualcode[dask]); default: in this process."),
+    scheduler: str = typer.Option(None, "--scheduler", help="The address of a running Dask scheduler, e.g. "
+                                  "tcp://10.0.0.5:8786 (every worker needs qualcode and the model installed)."),
     as_json: bool = JsonOption,
 ) -> None:
     """List every identifier found, with a proposed label and its context."""
     with Project.open(project) as p:
         found = ps.detect(p, names=names, key=key, documents=document or None,
-                          model=None if model.lower() == "none" else model)
+                          model=None if model.lower() == "none" else model, workers=workers, scheduler=scheduler)
     summary = {"detections": len(found.rows), "by_type": found.counts(), "ner_model": found.model,
                "not_checked": found.not_checked}
     if out is not None:

@@ -58,8 +58,9 @@ def _load_ner(model: str | Language | None) -> tuple[Language | None, str | None
 
 
 def _documents(project: Project, documents: Iterable[int | str] | None) -> list[dict[str, Any]]:
+    """Every document to scan (superseded versions too): id, name, source type and words, not the text."""
     d = store.documents
-    query = sa.select(d.c.id, d.c.name, d.c.text, d.c.source_type).order_by(d.c.id)
+    query = sa.select(d.c.id, d.c.name, d.c.source_type, d.c.words).order_by(d.c.id)
     if documents is not None:
         query = query.where(d.c.id.in_([project.document_id(x) for x in documents]))
     with project.engine.connect() as conn:
@@ -110,14 +111,21 @@ class Detector:
 
     def scan(self, docs: Sequence[dict[str, Any]]) -> list[Detection]:
         """Every signal's raw hits in ``docs`` (dicts with id, name, text), overlaps and all."""
-        found: list[Detection] = []
+        rule_hits, model_hits = self.scan_by_signal(docs)
+        return rule_hits + model_hits
+
+    def scan_by_signal(self, docs: Sequence[dict[str, Any]]) -> tuple[list[Detection], list[Detection]]:
+        """``scan`` as (rule and cue hits, model hits): a corpus scanned in partitions
+        puts every partition's rule hits before any model hit, as one scan would."""
+        rule_hits: list[Detection] = []
+        model_hits: list[Detection] = []
         texts = [d["text"] for d in docs]
         for d, doc in zip(docs, self.nlp.tokenizer.pipe(texts, batch_size=64)):
-            found.extend(self._rule_hits(d, doc))
+            rule_hits.extend(self._rule_hits(d, doc))
         if self.ner is not None:
             for d, doc in zip(docs, self.ner.pipe(texts, batch_size=16)):
-                found.extend(self._model_hits(d, doc))
-        return found
+                model_hits.extend(self._model_hits(d, doc))
+        return rule_hits, model_hits
 
     def _model_hits(self, d: dict[str, Any], doc) -> Iterator[Detection]:
         for ent in doc.ents:
@@ -198,6 +206,8 @@ def detect(
     documents: Iterable[int | str] | None = None,
     model: str | Language | None = "auto",
     detector: Detector | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> Detections:
     """Find identifiers in every document (superseded versions too) and propose labels.
 
@@ -205,33 +215,63 @@ def detect(
     so proposed labels continue it. ``model`` names an installed spaCy NER pipeline;
     "auto" uses one when installed and none otherwise; nothing is ever downloaded.
     A ready ``detector`` replaces ``names`` and ``model``.
+
+    Documents are read partition by partition, never all at once (``passes``): a first
+    pass scans them, a second finds every further occurrence of what the first found
+    anywhere. ``workers`` (a local Dask cluster of that many processes) or ``scheduler``
+    (a running one's address) run both passes on Dask workers, with the same result.
     """
+    from .passes import partition_runner, read_partitions
+
     detector = detector or Detector(names, model)
     key = key if isinstance(key, Key) else Key.read(key)
     docs = _documents(project, documents)
     speakers = _speakers(project, [d["id"] for d in docs])
-    found = _drop_common_words(docs, detector.scan(docs), _codebook_words(project))
-    for d in docs:
-        for speaker, interviewer in speakers.get(d["id"], []):
-            if looks_like_name(speaker):
-                kind = "Interviewer" if interviewer else SPEAKER_TYPES.get(d["source_type"], "Person")
-                found.append(Detection(d["id"], d["name"], None, None, speaker, kind, "speaker label"))
-    if documents is None:  # names that sit only in a file name, case name, attribute or memo
-        found.extend(_field_hits(project, detector))
-    found = _propagate(docs, found, key)
+    with partition_runner(detector, workers, scheduler) as runner:
+        rule_hits: list[Detection] = []
+        model_hits: list[Detection] = []
+        lower: Counter[str] = Counter()
+        capital: Counter[str] = Counter()
+        for part in runner.scan(read_partitions(project, docs)):
+            rule_hits += part.rule_hits
+            model_hits += part.model_hits
+            lower.update(part.lower)
+            capital.update(part.capital)
+        found = _drop_common(rule_hits + model_hits, lower, capital, _codebook_words(project))
+        del rule_hits, model_hits, lower, capital
+        for d in docs:
+            for speaker, interviewer in speakers.get(d["id"], []):
+                if looks_like_name(speaker):
+                    kind = "Interviewer" if interviewer else SPEAKER_TYPES.get(d["source_type"], "Person")
+                    found.append(Detection(d["id"], d["name"], None, None, speaker, kind, "speaker label"))
+        if documents is None:  # names that sit only in a file name, case name, attribute or memo
+            found.extend(_field_hits(project, detector))
+        plan = _propagation_plan(found, key)
+        if plan is not None:
+            named_in = _named_in(found)
+            for extra in runner.propagate(read_partitions(project, docs), plan, named_in):
+                found += extra
     rows = _resolve_overlaps(found)
     assign_labels(rows, key, detector.fixed_labels)
-    by_id = {d["id"]: d["text"] for d in docs}
-    for r in rows:
-        if r.start is not None:
-            r.context = _context(by_id[r.document_id], r.start, r.end)
-        else:
-            r.context = "(speaker name; replaced wherever it appears)"
+    _add_contexts(rows, read_partitions(project, docs))
+    _settle_types(rows, key)
+    return Detections(rows, _not_checked(detector.model_name, detector.known), detector.model_name)
+
+
+def _add_contexts(rows: list[Detection], partitions: Iterable[list[dict[str, Any]]]) -> None:
+    """Each row's context: the words around it, or how a row without a place is replaced."""
+    at: dict[int, list[Detection]] = defaultdict(list)
     for r in rows:
         if r.rule.startswith("in "):
             r.context = f"(found {r.rule}; replaced wherever it appears)"
-    _settle_types(rows, key)
-    return Detections(rows, _not_checked(detector.model_name, detector.known), detector.model_name)
+        elif r.start is None:
+            r.context = "(speaker name; replaced wherever it appears)"
+        else:
+            at[r.document_id].append(r)
+    for docs in partitions:
+        for d in docs:
+            for r in at.get(d["id"], ()):
+                r.context = _context(d["text"], r.start, r.end)
 
 
 # Stored strings outside document texts that can carry a name (see apply.SCRUBBED).
@@ -302,6 +342,15 @@ def _not_checked(model_name: str | None, known: list[KnownName]) -> list[str]:
 
 def _propagate(docs: list[dict], found: list[Detection], key: Key) -> list[Detection]:
     """Find every further occurrence of each name, place and school found anywhere."""
+    plan = _propagation_plan(found, key)
+    if plan is None:
+        return found
+    return found + _propagate_in(docs, plan, _named_in(found))
+
+
+def _propagation_plan(found: list[Detection], key: Key) -> tuple[dict[str, str], re.Pattern] | None:
+    """What to look for again in every document: each found string's type, and one regex
+    for them all; None when nothing was found."""
     variants = _name_variants(found, key)
     kinds: dict[str, str] = {}
     for r in found:
@@ -312,28 +361,41 @@ def _propagate(docs: list[dict], found: list[Detection], key: Key) -> list[Detec
     for word, (_, kind) in variants.items():
         kinds.setdefault(word, kind)
     if not kinds:
-        return found
+        return None
     # One compiled regex, not a second tokenisation: whole words (not "Jack" in "Jack-knifed"),
     # any case; then capitalised, or a person's name in lower case that is no English word.
     words = sorted(set(kinds) | {k + "s" for k, kind in kinds.items() if is_person(kind)}, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
                          + r")(?!\w|-\w)", re.IGNORECASE)
-    named_in: dict[Any, set[str]] = defaultdict(set)  # document -> people's names found in it
+    return kinds, pattern
+
+
+def _named_in(found: list[Detection]) -> dict[Any, set[str]]:
+    """Document -> the people's names found in it."""
+    named_in: dict[Any, set[str]] = defaultdict(set)
     for r in found:
         if is_person(r.type):
             named_in[r.document_id].add(normalise(r.text))
+    return named_in
+
+
+def _propagate_in(docs: Iterable[dict], plan: tuple[dict[str, str], re.Pattern],
+                  named_in: dict[Any, set[str]]) -> list[Detection]:
+    """The further occurrences in ``docs`` of what ``plan`` looks for."""
+    kinds, pattern = plan
     extra = []
     for d in docs:
         text = d["text"]
+        named_here = named_in.get(d["id"], set())
         for m in pattern.finditer(text):
             norm, start, end = normalise(m.group()), m.start(), m.end()
             if norm not in kinds:  # "Connors mum": a possessive without its apostrophe
                 norm, end = norm[:-1], end - 1
             if not m.group()[:1].isupper() and not (is_person(kinds[norm])
-                                                    and _lower_case_name(norm, norm in named_in[d["id"]])):
+                                                    and _lower_case_name(norm, norm in named_here)):
                 continue  # names are capitalised; "will" is not "Will", but "kelly" is Kelly
             extra.append(Detection(d["id"], d["name"], start, end, text[start:end], kinds[norm], "name variant"))
-    return found + extra
+    return extra
 
 
 def _lower_case_name(norm: str, named_here: bool) -> bool:
@@ -366,25 +428,35 @@ def _codebook_words(project: Project) -> set[str]:
     return words
 
 
+def _word_counts(texts: Iterable[str]) -> tuple[Counter[str], Counter[str]]:
+    """How often each word is written in lower case, and capitalised (lower-cased), in ``texts``."""
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for text in texts:
+        lower.update(_LOWER_WORD.findall(text))
+        capital.update(w.lower() for w in _CAPITAL_WORD.findall(text))
+    return lower, capital
+
+
 def _drop_common_words(docs: list[dict[str, Any]], found: list[Detection],
                        vocabulary: set[str] = frozenset()) -> list[Detection]:
+    """``_drop_common`` with the word counts of ``docs``."""
+    if not any(r.rule in _WEAK_RULES and is_person(r.type) for r in found):
+        return found
+    return _drop_common(found, *_word_counts(d["text"] for d in docs), vocabulary)
+
+
+def _drop_common(found: list[Detection], lower: Counter[str], capital: Counter[str],
+                 vocabulary: set[str] = frozenset()) -> list[Detection]:
     """Drop model and name-rule persons whose every word the texts use more in lower case.
 
     "Morale", "Supervision" or "Key Worker" at a sentence start look like names to the
     model; the corpus itself says otherwise when it writes "morale" and "key worker"
-    elsewhere; so does the project's codebook ("Safety" of Signs of Safety, in
-    ``vocabulary``). Given names are kept whatever the case ("Rose", "will"), and so is
-    every detection from a cue, a known name or a speaker label.
+    elsewhere (``lower`` and ``capital`` count the corpus's words); so does the project's
+    codebook ("Safety" of Signs of Safety, in ``vocabulary``). Given names are kept
+    whatever the case ("Rose", "will"), and so is every detection from a cue, a known
+    name or a speaker label.
     """
-    weak = [r for r in found if r.rule in _WEAK_RULES and is_person(r.type)]
-    if not weak:
-        return found
-    lower: Counter[str] = Counter()
-    capital: Counter[str] = Counter()
-    for d in docs:
-        lower.update(_LOWER_WORD.findall(d["text"]))
-        capital.update(w.lower() for w in _CAPITAL_WORD.findall(d["text"]))
-
     def common(r: Detection) -> bool:  # in lower case at least as often as capitalised: a word
         words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", r.text)]
         return bool(words) and all((lower[w] >= max(1, capital[w]) or w in vocabulary) and w not in first_names()
