@@ -181,60 +181,86 @@ def _segments(links: dict[str, list[str]], codings: pd.DataFrame, docs: pd.DataF
               directions: dict[str, str]) -> pd.DataFrame:
     """One row per (node, segment): a segment is a distinct span of a document.
 
-    Plain dicts and tuples rather than DataFrame lookups per segment: a report over
-    100,000 codings calls this for every node.
+    Whole columns at a time: the codings are joined to the node links once, each
+    coding's direction is found by comparing it with the enabler / barrier codings of
+    its own document (an array per document), and the spans are grouped by sorting.
+    A report over 100,000 codings does this in a fraction of a second.
     """
     columns = ["node", "document_id", "document", "start", "end", "codes", "coding_ids", "direction",
                "participant", "wave", "source_type", "case", "snippet"]
-    if codings.empty:
+    pairs = [(node_id, order, key) for order, (node_id, keys) in enumerate(links.items()) for key in keys]
+    if codings.empty or not pairs:
         return pd.DataFrame(columns=columns)
-    facts = docs.set_index("document_id")[["participant", "wave", "source_type", "case"]].to_dict("index")
-    markers = codings[codings["code"].isin(directions)]
-    markers_by_doc = {
-        doc_id: (g["start"].to_numpy(), g["end"].to_numpy(), np.array([directions[k] for k in g["code"]]))
-        for doc_id, g in markers.groupby("document_id")
-    }
-    fields = ["id", "document_id", "document", "start", "end", "code", "direction", "snippet"]
-    by_code = {code: list(g[fields].itertuples(index=False, name=None)) for code, g in codings.groupby("code")}
-    rows = []
-    for node_id, keys in links.items():
-        spans: dict[tuple[int, int, int], dict] = {}
-        for key in keys:
-            for coding_id, doc_id, document, start, end, code, direction, snippet in by_code.get(key, ()):
-                entry = spans.setdefault((doc_id, start, end), {
-                    "ids": [], "codes": set(), "found": set(), "document": document, "snippet": snippet})
-                entry["ids"].append(coding_id)
-                entry["codes"].add(code)
-                entry["found"] |= _coding_directions(direction, start, end, markers_by_doc.get(doc_id))
-        for (doc_id, start, end), entry in sorted(spans.items()):
-            fact = facts[doc_id]
-            rows.append({
-                "node": node_id, "document_id": doc_id, "document": entry["document"],
-                "start": start, "end": end, "codes": ", ".join(sorted(entry["codes"])),
-                "coding_ids": sorted(entry["ids"]), "direction": _combine(entry["found"]),
-                "participant": fact["participant"], "wave": fact["wave"],
-                "source_type": fact["source_type"], "case": fact["case"], "snippet": entry["snippet"],
-            })
-    return pd.DataFrame(rows, columns=columns)
+    found = _found_directions(codings, directions)
+    fields = ["id", "document_id", "document", "start", "end", "code", "snippet"]
+    linked = pd.DataFrame(pairs, columns=["node", "_order", "code"]).merge(
+        codings[fields].assign(_found=found), on="code", how="inner")
+    if linked.empty:
+        return pd.DataFrame(columns=columns)
+    linked = linked.sort_values(["_order", "document_id", "start", "end", "id"], kind="stable", ignore_index=True)
+    keys = linked[["_order", "document_id", "start", "end"]].to_numpy()
+    first = np.ones(len(linked), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+    group = np.cumsum(first) - 1
+    heads = linked[first].reset_index(drop=True)
+    ids, codes = _group_lists(group, linked["id"].tolist(), linked["code"].tolist(), len(heads))
+    masks = np.bitwise_or.reduceat(linked["_found"].to_numpy(), np.flatnonzero(first))
+    facts = docs.set_index("document_id")[["participant", "wave", "source_type", "case"]]
+    facts = facts.reindex(heads["document_id"]).reset_index(drop=True)
+    return pd.DataFrame({
+        "node": heads["node"], "document_id": heads["document_id"], "document": heads["document"],
+        "start": heads["start"], "end": heads["end"], "codes": codes, "coding_ids": ids,
+        "direction": [_combine(mask) for mask in masks.tolist()],
+        "participant": facts["participant"], "wave": facts["wave"], "source_type": facts["source_type"],
+        "case": facts["case"], "snippet": heads["snippet"],
+    }, columns=columns)
 
 
-def _coding_directions(direction: Any, start: int, end: int,
-                       markers: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> set[str]:
-    """The coding's own direction, else those of overlapping enabler / barrier codings."""
-    if isinstance(direction, str) and direction:
-        return {direction}
-    if markers is None:
-        return set()
-    starts, ends, marker_directions = markers
-    return set(marker_directions[(starts < end) & (ends > start)].tolist())
+DIRECTIONS = ("supports", "challenges", "mixed")  # bit i of a coding's found-directions mask
 
 
-def _combine(found: set[str]) -> str | None:
-    if not found:
+def _found_directions(codings: pd.DataFrame, directions: dict[str, str]) -> np.ndarray:
+    """Per coding, a bit mask of the directions it carries (``DIRECTIONS``).
+
+    A coding's own direction wins; without one, those of every enabler / barrier
+    coding overlapping it in its document count.
+    """
+    bit = {d: 1 << i for i, d in enumerate(DIRECTIONS)}
+    own = codings["direction"]
+    masks = np.array([bit.get(d, 0) if isinstance(d, str) else 0 for d in own.tolist()], dtype=np.int64)
+    has_own = np.array([isinstance(d, str) and bool(d) for d in own.tolist()])
+    is_marker = codings["code"].isin(list(directions)).to_numpy()
+    if not is_marker.any():
+        return masks
+    doc_ids = codings["document_id"].to_numpy()
+    starts, ends = codings["start"].to_numpy(), codings["end"].to_numpy()
+    marker_bits = np.array([bit.get(directions.get(c), 0) for c in codings["code"].tolist()], dtype=np.int64)
+    for doc_id in np.unique(doc_ids[is_marker]):
+        mine = np.flatnonzero((doc_ids == doc_id) & ~has_own)
+        marks = np.flatnonzero((doc_ids == doc_id) & is_marker)
+        if not len(mine):
+            continue
+        overlap = (starts[marks][None, :] < ends[mine][:, None]) & (ends[marks][None, :] > starts[mine][:, None])
+        masks[mine] = np.bitwise_or.reduce(np.where(overlap, marker_bits[marks][None, :], 0), axis=1)
+    return masks
+
+
+def _group_lists(group: np.ndarray, ids: list[int], codes: list[str], n: int) -> tuple[list, list]:
+    """Per group (rows sorted by group): the sorted coding ids and the codes joined."""
+    id_lists: list[list[int]] = [[] for _ in range(n)]
+    code_sets: list[set[str]] = [set() for _ in range(n)]
+    for g, coding_id, code in zip(group.tolist(), ids, codes):
+        id_lists[g].append(coding_id)
+        code_sets[g].add(code)
+    return id_lists, [", ".join(sorted(s)) for s in code_sets]
+
+
+def _combine(mask: int) -> str | None:
+    """The direction a segment's mask of found directions reads as (two or more: mixed)."""
+    if not mask:
         return None
-    if len(found) == 1:
-        return next(iter(found))
-    return "mixed"
+    named = [d for i, d in enumerate(DIRECTIONS) if mask & (1 << i)]
+    return named[0] if len(named) == 1 else "mixed"
 
 
 def _long_counts(segments: pd.DataFrame, by: str) -> pd.DataFrame:

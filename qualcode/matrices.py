@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -191,7 +192,8 @@ def crosstab(project: Project, by: str = "role", count: str = "segments",
 
     ``count`` is ``segments`` (codings), ``documents`` or ``participants``. Totals of
     documents and participants count distinct ones, so a document carrying two themes
-    is one document in the total, not two.
+    is one document in the total, not two. Counted with one group-by each for the
+    body and the totals (no pass per cell).
 
     >>> crosstab(project, by="wave", count="documents", filters=Filters(level=1))  # doctest: +SKIP
     """
@@ -202,25 +204,29 @@ def crosstab(project: Project, by: str = "role", count: str = "segments",
     documents = project.documents()
     seg_rows, doc_rows = row_key(segments, documents, by)
     columns = sorted(set(doc_rows), key=_natural)
-    segments = segments.assign(_by=seg_rows)
+    keys = list(themes["key"])
+    shown = segments.assign(_by=seg_rows)
+    shown = shown[shown["theme"].isin(set(keys))]
     counted = {"segments": "id", "documents": "document_id", "participants": "participant"}[count]
 
-    def measure(frame: pd.DataFrame) -> int:
-        return int(len(frame)) if count == "segments" else int(frame[counted].nunique())
+    def measure(by: list[str]) -> pd.Series | int:
+        if not by:
+            return int(len(shown)) if count == "segments" else int(shown[counted].nunique())
+        grouped = shown.groupby(by, sort=False)
+        return grouped.size() if count == "segments" else grouped[counted].nunique()
 
-    body = []
-    for key, label in zip(themes["key"], themes["label"]):
-        mine = segments[segments["theme"] == key]
-        row = {"code": key, "name": label}
-        row.update({value: measure(mine[mine["_by"] == value]) for value in columns})
-        row[TOTAL] = measure(mine)
-        body.append(row)
-    shown = segments[segments["theme"].isin(set(themes["key"]))]
+    body = measure(["theme", "_by"])
+    cells = (body.unstack("_by") if len(body) else pd.DataFrame(index=pd.Index([], name="theme")))
+    cells = cells.reindex(index=keys, columns=columns).fillna(0).astype(int)
+    table = pd.DataFrame({"code": keys, "name": list(themes["label"])})
+    table = pd.concat([table, cells.reset_index(drop=True)], axis=1)
+    table[TOTAL] = measure(["theme"]).reindex(keys).fillna(0).astype(int).to_numpy() if len(shown) else 0
     total = {"code": TOTAL, "name": ""}
-    total.update({value: measure(shown[shown["_by"] == value]) for value in columns})
-    total[TOTAL] = measure(shown)
-    body.append(total)
-    return pd.DataFrame(body, columns=["code", "name", *columns, TOTAL])
+    per_column = measure(["_by"]) if len(shown) else pd.Series(dtype=int)
+    total.update({value: int(per_column.get(value, 0)) for value in columns})
+    total[TOTAL] = measure([])
+    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    return table[["code", "name", *columns, TOTAL]]
 
 
 def cooccurrence(project: Project, filters: Filters = Filters(), unit: str = "overlap", *,
@@ -231,6 +237,11 @@ def cooccurrence(project: Project, filters: Filters = Filters(), unit: str = "ov
     spans overlap in one document (a segment coded with both is one pair). The diagonal
     holds each code's own number of codings. ``unit="document"``: the number of
     documents coded with both (diagonal: documents coded with the code).
+
+    Both are matrix products: with ``T`` the codings × codes indicator matrix and ``O``
+    the codings × codings overlap matrix of one document, ``Tᵀ O T`` counts the
+    overlapping pairs of every two codes; with ``D`` the documents × codes indicator,
+    ``Dᵀ D`` counts documents.
     """
     if unit not in ("overlap", "document"):
         raise InputError("unit", f"unknown unit {unit!r}", "use overlap or document")
@@ -238,41 +249,53 @@ def cooccurrence(project: Project, filters: Filters = Filters(), unit: str = "ov
     themes = theme_codes(project, filters.level, segments["theme"])
     keys = list(themes["key"])
     index = {k: i for i, k in enumerate(keys)}
-    table = [[0] * len(keys) for _ in keys]
     segments = segments[segments["theme"].isin(index)]
+    theme_index = segments["theme"].map(index).to_numpy(dtype=np.int64)
     if unit == "document":
-        per_doc = segments.groupby("document_id")["theme"].agg(lambda s: sorted(set(s)))
-        for present in per_doc:
-            for a in present:
-                for b in present:
-                    table[index[a]][index[b]] += 1
+        documents, doc_index = np.unique(segments["document_id"].to_numpy(), return_inverse=True)
+        present = np.zeros((len(documents), len(keys)))
+        present[doc_index, theme_index] = 1.0
+        table = present.T @ present
     else:
-        for key, n in segments["theme"].value_counts().items():
-            table[index[key]][index[key]] = int(n)
-        for a, b in overlapping_pairs(segments):
-            if a != b:
-                table[index[a]][index[b]] += 1
-                table[index[b]][index[a]] += 1
+        table = overlap_counts(segments["document_id"].to_numpy(), segments["start"].to_numpy(),
+                               segments["end"].to_numpy(), theme_index, len(keys))
+        np.fill_diagonal(table, np.bincount(theme_index, minlength=len(keys)))
     labels = list(themes["label"])
-    return pd.DataFrame(table, index=pd.Index(labels, name="code"), columns=labels)
+    return pd.DataFrame(table.astype(int), index=pd.Index(labels, name="code"), columns=labels)
 
 
-def overlapping_pairs(segments: pd.DataFrame) -> Iterable[tuple[str, str]]:
-    """Themes of every pair of codings whose spans overlap, by a sweep over each document.
+def overlap_counts(documents: np.ndarray, starts: np.ndarray, ends: np.ndarray, codes: np.ndarray,
+                   n_codes: int) -> np.ndarray:
+    """Per pair of codes, how many pairs of codings (one of each) overlap in a document.
 
-    Sorting by start and keeping only the still-open spans makes this linear in the
-    number of codings plus pairs, so 100,000 codings take well under a second.
+    Sorted by document and start, the codings overlapping coding ``i`` from the right
+    are the run ``i+1 … hi-1`` where ``hi`` is the first start at or past ``i``'s end
+    (one ``searchsorted``); the pairs are laid out with ``repeat`` and counted with
+    ``bincount``. Linear in codings plus pairs, without a loop in Python.
+
+    >>> overlap_counts(np.array([1, 1, 1]), np.array([0, 5, 20]), np.array([10, 15, 30]), np.array([0, 1, 1]), 2)
+    array([[0, 1],
+           [1, 0]])
     """
-    ordered = segments.sort_values(["document_id", "start", "end"])
-    open_spans: list[tuple[int, str]] = []
-    current = None
-    for doc, start, end, theme in zip(ordered["document_id"], ordered["start"], ordered["end"], ordered["theme"]):
-        if doc != current:
-            open_spans, current = [], doc
-        open_spans = [(e, t) for e, t in open_spans if e > start]
-        for _, other in open_spans:
-            yield other, theme
-        open_spans.append((end, theme))
+    if not len(starts):
+        return np.zeros((n_codes, n_codes), dtype=np.int64)
+    _, doc_rank = np.unique(documents, return_inverse=True)
+    stride = int(max(starts.max(), ends.max())) + 1  # one document's positions never reach the next's
+    position = doc_rank.astype(np.int64) * stride
+    order = np.argsort(position + starts, kind="stable")
+    begin = (position + starts)[order]
+    finish = (position + ends)[order]
+    codes = codes[order]
+    first = np.arange(len(begin))
+    last = np.searchsorted(begin, finish, side="left")  # exclusive: starts before this one's end
+    runs = np.maximum(last - first - 1, 0)
+    left = np.repeat(first, runs)
+    offsets = np.arange(len(left)) - np.repeat(np.cumsum(runs) - runs, runs)
+    right = left + 1 + offsets
+    a, b = codes[left], codes[right]
+    keep = a != b  # two codings of one code are no co-occurrence
+    pairs = np.bincount(a[keep] * n_codes + b[keep], minlength=n_codes * n_codes).reshape(n_codes, n_codes)
+    return pairs + pairs.T
 
 
 def _natural(value: str) -> tuple:

@@ -264,6 +264,8 @@ class QuotePool:
         self._pinned = list(marks.loc[marks["mark"] == PIN, "coding_id"])
         self._excluded = set(marks.loc[marks["mark"] == EXCLUDE, "coding_id"])
         self._texts: dict[int, str] = {}
+        self._preferences: dict[int, tuple] = {}
+        self._unfit_reasons: dict[int, str | None] = {}
 
     def select(self, codes: Iterable[str], n: int | None = None, mark_used: bool = True) -> QuoteSelection:
         """Choose up to ``n`` quotes (default ``rules.per_code``) carrying any of ``codes``."""
@@ -326,6 +328,11 @@ class QuotePool:
                             "from project.codings(status='accepted').")
 
     def _unfit(self, row: tuple) -> str | None:
+        if row[0] not in self._unfit_reasons:
+            self._unfit_reasons[row[0]] = self._why_unfit(row)
+        return self._unfit_reasons[row[0]]
+
+    def _why_unfit(self, row: tuple) -> str | None:
         coding_id, document_id, start, end, _, snippet = row
         if coding_id in self._excluded:
             return "excluded by the researcher"
@@ -337,7 +344,16 @@ class QuotePool:
         return None
 
     def _preference(self, row: tuple) -> tuple:
-        """Lower is better: whole sentences, then a useful length, nearest the ideal, then id."""
+        """Lower is better: whole sentences, then a useful length, nearest the ideal, then id.
+
+        Computed once per coding: a coding under a theme and under an outcome is ranked twice.
+        """
+        cached = self._preferences.get(row[0])
+        if cached is None:
+            cached = self._preferences[row[0]] = self._rank(row)
+        return cached
+
+    def _rank(self, row: tuple) -> tuple:
         text = self._text_of(int(row[1]))
         start, end = row[2], row[3]
         words = len(text[start:end].split())
@@ -402,8 +418,10 @@ def _whole_sentences(text: str, start: int, end: int) -> bool:
         return False
     if span.rstrip("'\"’”)")[-1:] not in SENTENCE_END:
         return False
-    before = text[:start].rstrip(" \t")
-    return not before or before[-1] in SENTENCE_END + ":\n'\"’”"
+    i = start - 1
+    while i >= 0 and text[i] in " \t":  # the character before the span, spaces skipped (no copy of the text)
+        i -= 1
+    return i < 0 or text[i] in SENTENCE_END + ":\n'\"’”"
 
 
 def _interviewer_turns(project: Project) -> dict[int, tuple[list[int], list[int]]]:
