@@ -23,9 +23,9 @@ import sqlalchemy as sa
 
 from . import store
 from .errors import InputError, NotFoundError
+from .locators import document_labels, document_parts, locators, reference_list
+from .matrix_rows import MISSING, natural, row_attributes, row_labels, row_order
 from .project import Project
-
-MISSING = "(not recorded)"  # row label for documents without the attribute asked for
 TOTAL = "Total"
 ROW_CHOICES = ("case", "document")  # besides any document attribute or column
 COUNTS = ("segments", "documents", "participants")
@@ -150,15 +150,15 @@ def coded_segments(project: Project, filters: Filters = Filters(), codings: pd.D
 
 
 def row_key(segments: pd.DataFrame, documents: pd.DataFrame, rows: str) -> tuple[pd.Series, pd.Series]:
-    """The row label of each segment and of each document for ``rows`` (case, document, attribute)."""
-    column = {"case": "case", "document": "name"}.get(rows, rows)
-    if column not in documents.columns:
-        known = sorted(set(documents.columns) - {"id", "sha256", "source_file", "imported_at", "encoding",
-                                                  "words", "turns", "version", "format", "name"})
-        raise InputError("--rows", f"no document attribute or column {rows!r} in the project",
-                         f"use case, document or one of: {', '.join(known) or '(no attributes yet)'}")
-    seg_column = "document_name" if column == "name" else column
-    return segments[seg_column].fillna(MISSING).astype(str), documents[column].fillna(MISSING).astype(str)
+    """The row label of each segment and of each document for ``rows`` (case, document, attribute).
+
+    ``case`` rows are cases, else participants, else documents (``matrix_rows``), so
+    interviews without a case still get a row of their own.
+    """
+    doc_rows = row_labels(documents, rows)
+    by_id = dict(zip(documents["id"], doc_rows))
+    seg_rows = segments["document_id"].map(by_id).fillna(MISSING).astype(str)
+    return seg_rows, doc_rows
 
 
 # -- frequencies, crosstabs, co-occurrence --------------------------------------
@@ -298,58 +298,70 @@ def overlap_counts(documents: np.ndarray, starts: np.ndarray, ends: np.ndarray, 
     return pairs + pairs.T
 
 
-def _natural(value: str) -> tuple:
-    """Sort 'Wave 2' before 'Wave 10', and the not-recorded label last."""
-    import re
-
-    parts = re.split(r"(\d+)", str(value))
-    return (value == MISSING, [int(p) if p.isdigit() else p.lower() for p in parts])
+_natural = natural  # the name reporting.tables imports
 
 
 # -- the framework matrix -------------------------------------------------------
 
+CELL_COLUMNS = ["row", "theme", "theme_label", "group", "summary", "codings", "documents", "references"]
+
 
 def framework_cells(project: Project, rows: str = "case", filters: Filters = Filters(level=1),
-                    references: int = 3, quote_chars: int = 80, *,
-                    segments: pd.DataFrame | None = None) -> pd.DataFrame:
+                    references: int = 6, *, segments: pd.DataFrame | None = None) -> pd.DataFrame:
     """The framework matrix in long form: one row per row label × theme.
 
-    Columns: ``row``, ``theme``, ``theme_label``, ``summary`` (the researcher's memo,
-    for case rows), ``codings``, ``documents`` and ``references`` (up to ``references``
-    supporting codings as ``"document [start–end]: 'short quote'"``).
+    Columns: ``row``, ``theme``, ``theme_label``, ``group`` (the top-level theme the
+    column sits under), ``summary`` (the researchers' framework memos for the cell),
+    ``codings``, ``documents`` and ``references``: where the codings are, as document
+    display names with turn or paragraph numbers ("W1 SW01 social worker t12, t15"),
+    at most ``references`` places and then a count of the rest ("(+4)").
     """
     segments = coded_segments(project, filters) if segments is None else segments
     themes = theme_codes(project, filters.level, segments["theme"])
     documents = project.documents()
     seg_rows, doc_rows = row_key(segments, documents, rows)
     segments = segments.assign(_row=seg_rows)
-    row_labels = sorted(set(doc_rows), key=_natural)
-    summaries = _summary_lookup(project) if rows == "case" else {}
+    order = (row_order(documents.assign(_row=doc_rows.to_numpy()), "_row") if rows == "case"
+             else sorted(set(doc_rows), key=natural))
+    summaries = _summary_lookup(project, rows, documents, doc_rows, filters.level)
+    groups = _groups(project, themes)
     grouped = {key: frame for key, frame in segments.groupby(["_row", "theme"])} if not segments.empty else {}
+    places = _places(project, segments) if not segments.empty else pd.Series(dtype=object)
     out = []
-    for row in row_labels:
+    for row in order:
         for key, label in zip(themes["key"], themes["label"]):
             cell = grouped.get((row, key))
             out.append({
-                "row": row, "theme": key, "theme_label": label,
+                "row": row, "theme": key, "theme_label": label, "group": groups.get(key, label),
                 "summary": summaries.get((row, key), ""),
                 "codings": 0 if cell is None else len(cell),
                 "documents": 0 if cell is None else int(cell["document_id"].nunique()),
-                "references": "" if cell is None else _references(cell, references, quote_chars),
+                "references": "" if cell is None else reference_list(places.loc[_reading_order(cell)], references),
             })
-    return pd.DataFrame(out, columns=["row", "theme", "theme_label", "summary", "codings", "documents", "references"])
+    return pd.DataFrame(out, columns=CELL_COLUMNS)
+
+
+def _reading_order(cell: pd.DataFrame) -> list:
+    """A cell's codings by document (natural order of names) and then by position."""
+    return sorted(cell.index, key=lambda i: (natural(cell.at[i, "document_name"]), int(cell.at[i, "start"])))
 
 
 def framework_matrix(project: Project, rows: str = "case", filters: Filters = Filters(level=1),
-                     references: int = 3, quote_chars: int = 80, *,
-                     cells: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The framework matrix as the researcher reads it: rows × themes, text in each cell.
+                     references: int = 6, *, cells: pd.DataFrame | None = None,
+                     attributes: list[str] | None = None) -> pd.DataFrame:
+    """The framework matrix as the researcher reads it: one row per case or participant,
+    its attributes, then one column per theme with the summary and where the evidence is.
 
-    Each cell holds the summary memo (if written), then the supporting references on
-    their own lines; an empty cell means no coding and no summary. ``cells`` reuses a
+    Rows follow ``rows`` (``case``: a case, else a participant, else a document; see
+    ``matrix_rows``); for case, participant and document rows the row's attributes
+    (role, site, wave …, or those named in ``attributes``) and its ``sources`` come
+    first. Each theme cell holds the framework summary memo(s), then the references on
+    their own line; an empty cell means no coding and no summary. ``cells`` reuses a
     ``framework_cells`` result already computed.
+
+    >>> framework_matrix(project, rows="case", attributes=["role", "wave"])   # doctest: +SKIP
     """
-    cells = framework_cells(project, rows, filters, references, quote_chars) if cells is None else cells.copy()
+    cells = framework_cells(project, rows, filters, references) if cells is None else cells.copy()
     themes = cells.drop_duplicates("theme")
     cells["text"] = [
         "\n".join(part for part in (summary, refs) if part)
@@ -358,64 +370,121 @@ def framework_matrix(project: Project, rows: str = "case", filters: Filters = Fi
     wide = cells.pivot(index="row", columns="theme_label", values="text") if not cells.empty else pd.DataFrame()
     order = [r for r in dict.fromkeys(cells["row"])]
     wide = wide.reindex(index=order, columns=list(themes["theme_label"])).fillna("")
-    wide.index.name = rows
     wide.columns.name = None
+    described = row_description(project, rows, attributes)
+    if described is not None:
+        described = described.set_index("row").reindex(order).fillna("")
+        wide = pd.concat([described, wide], axis=1)
+    wide.index.name = rows
     return wide.reset_index()
 
 
-def _references(cell: pd.DataFrame, limit: int, quote_chars: int) -> str:
-    ordered = cell.sort_values(["document_name", "start"]).head(limit)
-    lines = [
-        f"{doc} [{start}–{end}]: '{_shorten(snippet, quote_chars)}'"
-        for doc, start, end, snippet in zip(ordered["document_name"], ordered["start"], ordered["end"], ordered["snippet"])
-    ]
-    if len(cell) > limit:
-        lines.append(f"(+{len(cell) - limit} more)")
-    return "\n".join(lines)
+def row_description(project: Project, rows: str, attributes: list[str] | None = None) -> pd.DataFrame | None:
+    """Attributes and sources of each case, participant or document row; None for attribute rows
+    (a row that is itself an attribute value, such as a role, has nothing more to describe)."""
+    if rows not in ("case", "participant", "document"):
+        if attributes:
+            raise InputError("--attribute", f"rows by {rows!r} are groups of documents and carry no attributes",
+                             "use --rows case (or document) to show attributes beside each row")
+        return None
+    documents = project.documents()
+    described = row_attributes(documents, row_labels(documents, rows), attributes,
+                               project.cases() if rows == "case" else None)
+    return described.drop(columns=[rows], errors="ignore")  # participant rows: the label says it
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-    return cut + " …"
+def theme_groups(cells: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """Column groups of a matrix: ``(top-level theme, [its columns])`` in column order.
+
+    Empty when every column is a top-level theme (a level-1 matrix needs no second header).
+    """
+    themes = cells.drop_duplicates("theme")
+    if all(g == lab for g, lab in zip(themes["group"], themes["theme_label"])):
+        return []
+    out: dict[str, list[str]] = {}
+    for group, label in zip(themes["group"], themes["theme_label"]):
+        out.setdefault(group, []).append(label)
+    return list(out.items())
 
 
-# -- framework summaries (memos of kind "framework" on case × code) ----------------
+def _groups(project: Project, themes: pd.DataFrame) -> dict[str, str]:
+    """Theme key -> the label of its top-level ancestor (its own label at the top)."""
+    codes = project.codes(include_retired=True)
+    if codes.empty:
+        return {}
+    top = theme_of(codes, 1)
+    labels = dict(zip(codes["key"], _labels(codes)))
+    return {key: labels.get(top.get(key, key), key) for key in themes["key"]}
+
+
+def _places(project: Project, segments: pd.DataFrame) -> pd.Series:
+    """(document label, place) of every segment: a transcript's turn, a paragraph, or for
+    a row of an imported table (a case note) the file's label and the row's id."""
+    names = segments["document_name"]
+    labels = document_labels(names)
+    parts = {name: document_parts(name) for name in labels}
+    found = locators(project, segments)
+    out = []
+    for name, place in zip(names, found):
+        base, item = parts[name]
+        if item and labels[name] != name:  # "Case notes" + "N001 ¶2"
+            out.append((base, f"{item} {place}".strip()))
+        else:
+            out.append((labels[name], place))
+    return pd.Series(out, index=segments.index, dtype=object)
+
+
+# -- framework summaries (memos of kind "framework" on a case or document × code) --------
 
 
 def framework_summaries(project: Project) -> pd.DataFrame:
-    """Every framework-cell summary: case, code, text, author, updated_at."""
-    m, c, k = store.memos, store.cases, store.codes
+    """Every framework-cell summary: id, row, case, document, code, text, author, updated_at.
+
+    A summary sits on a case (a family) or, for a participant without a case, on one of
+    their documents; ``row`` is the framework-matrix row it belongs to either way.
+    """
+    m, c, d, k = store.memos, store.cases, store.documents, store.codes
     query = (
-        sa.select(m.c.id, c.c.name.label("case"), k.c.key.label("code"), m.c.text, m.c.author, m.c.updated_at)
-        .select_from(m.join(c, m.c.case_id == c.c.id).join(k, m.c.code_id == k.c.id))
+        sa.select(m.c.id, c.c.name.label("case"), m.c.document_id, d.c.name.label("document"),
+                  k.c.key.label("code"), m.c.text, m.c.author, m.c.updated_at)
+        .select_from(m.join(k, m.c.code_id == k.c.id).outerjoin(c, m.c.case_id == c.c.id)
+                     .outerjoin(d, m.c.document_id == d.c.id))
         .where(m.c.kind == "framework")
-        .order_by(c.c.name, k.c.id)
+        .order_by(c.c.name.is_(None), c.c.name, m.c.document_id, k.c.id)  # cases first, then participants
     )
     with project.engine.connect() as conn:
         result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    documents = project.documents()
+    by_document = dict(zip(documents["id"], row_labels(documents, "case"))) if not documents.empty else {}
+    frame.insert(1, "row", [case if isinstance(case, str) else by_document.get(doc, document)
+                            for case, doc, document in zip(frame["case"], frame["document_id"], frame["document"])])
+    return frame.drop(columns=["document_id"])
 
 
 def set_framework_summary(project: Project, case: str, code: str, text: str, author: str = "") -> int | None:
     """Write (or replace) the summary of one case × code cell; empty text removes it.
 
-    Returns the memo id, or None when the summary was removed.
+    ``case`` is a case's name, or a participant who has no case (a member of staff):
+    their summary is kept on their first document, which sits in their row. Returns
+    the memo id, or None when the summary was removed.
 
     >>> set_framework_summary(project, "Family A", "voice", "Child seen alone at every visit.")  # doctest: +SKIP
+    >>> set_framework_summary(project, "SW01", "barrier", "Caseloads block direct work in both waves.")  # doctest: +SKIP
     """
     m = store.memos
     with project.transaction() as conn:
         case_id = conn.execute(sa.select(store.cases.c.id).where(store.cases.c.name == case)).scalar()
-        if case_id is None:
-            raise NotFoundError(f"{project.location}: no case {case!r}. Fix: use a case name from "
-                                "project.cases(), or set `case` in the attributes at import.")
+        document_id = None if case_id is not None else _participant_document(conn, case)
+        if case_id is None and document_id is None:
+            raise NotFoundError(f"{project.location}: no case or participant {case!r}. Fix: use a case name from "
+                                "project.cases() or a participant from project.documents(), or set `case` or "
+                                "`participant` in the attributes at import.")
         code_id = conn.execute(sa.select(store.codes.c.id).where(store.codes.c.key == code)).scalar()
         if code_id is None:
             raise NotFoundError(f"{project.location}: no code {code!r}. Fix: use a code key from project.codes().")
-        where = (m.c.kind == "framework", m.c.case_id == case_id, m.c.code_id == code_id)
+        owner = m.c.case_id == case_id if case_id is not None else m.c.document_id == document_id
+        where = (m.c.kind == "framework", owner, m.c.code_id == code_id)
         existing = conn.execute(sa.select(m.c.id).where(*where)).scalar()
         if not text.strip():
             conn.execute(sa.delete(m).where(*where))
@@ -425,14 +494,60 @@ def set_framework_summary(project: Project, case: str, code: str, text: str, aut
             conn.execute(sa.update(m).where(m.c.id == existing).values(text=text, author=author, updated_at=stamp))
             return existing
         return conn.execute(
-            sa.insert(m).values(kind="framework", case_id=case_id, code_id=code_id, text=text, author=author,
-                                created_at=stamp, updated_at=stamp).returning(m.c.id)
+            sa.insert(m).values(kind="framework", case_id=case_id, document_id=document_id, code_id=code_id,
+                                text=text, author=author, created_at=stamp, updated_at=stamp).returning(m.c.id)
         ).scalar_one()
 
 
-def _summary_lookup(project: Project) -> dict[tuple[str, str], str]:
+def _participant_document(conn: sa.Connection, participant: str) -> int | None:
+    """The first current document of a participant who has no case."""
+    d, a = store.documents, store.document_attributes
+    return conn.execute(
+        sa.select(d.c.id).select_from(d.join(a, a.c.document_id == d.c.id))
+        .where(a.c.key == "participant", a.c.value == participant, d.c.case_id.is_(None),
+               d.c.superseded_by.is_(None))
+        .order_by(d.c.id).limit(1)
+    ).scalar()
+
+
+def _summary_lookup(project: Project, rows: str, documents: pd.DataFrame, doc_rows: pd.Series,
+                    level: int | None) -> dict[tuple[str, str], str]:
+    """(row label, theme key) -> the cell's summary text.
+
+    Case rows take the case's memos and those on any of the row's documents; document
+    rows those on the document. A memo on a code below the column's theme is rolled up
+    into it, led by the code's name, so no summary drops out of a theme-level matrix.
+    """
+    if rows not in ("case", "document"):
+        return {}
     summaries = framework_summaries(project)
-    return {(case, code): text for case, code, text in zip(summaries["case"], summaries["code"], summaries["text"])}
+    if summaries.empty:
+        return {}
+    codes = project.codes(include_retired=True)
+    theme = theme_of(codes, level)
+    names = dict(zip(codes["key"], codes["name"]))
+    by_name = dict(zip(documents["name"], doc_rows))
+    per_row = pd.Series(list(doc_rows)).value_counts().to_dict()
+    labels = document_labels(documents["name"])
+    out: dict[tuple[str, str], list[str]] = {}
+    for case, document, code, text in zip(summaries["case"], summaries["document"], summaries["code"],
+                                          summaries["text"]):
+        if isinstance(case, str):
+            if rows != "case":
+                continue
+            row = case
+        elif document in by_name:
+            row = by_name[document]
+        else:
+            continue  # a superseded document's memo
+        lead = []
+        if isinstance(document, str) and per_row.get(row, 0) > 1:
+            lead.append(labels.get(document, document))
+        key = theme.get(code, code)
+        if key != code:
+            lead.append(names.get(code, code))
+        out.setdefault((row, key), []).append(f"{' – '.join(lead)}: {text}" if lead else text)
+    return {k: "\n".join(v) for k, v in out.items()}
 
 
 def codebook_versions(project: Project) -> pd.DataFrame:
@@ -446,33 +561,81 @@ def codebook_versions(project: Project) -> pd.DataFrame:
 # -- the matrix workbook ----------------------------------------------------------
 
 
+ROW_TITLES = {"case": "Case or participant", "document": "Document"}
+THEME_WIDTH = 42  # characters: a summary and a line of references read without a wall of text
+ATTRIBUTE_WIDTH = 16
+FROZEN_WIDTH = 70  # characters of frozen columns at most, so themes still have room on a laptop screen
+
+
+def column_title(key: str) -> str:
+    """A row or attribute column's key as a header: ``role_group`` → ``Role group``.
+
+    >>> column_title("case"), column_title("role_group"), column_title("Barrier")
+    ('Case or participant', 'Role group', 'Barrier')
+    """
+    if key in ROW_TITLES:
+        return ROW_TITLES[key]
+    text = key.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def matrix_tables(project: Project, rows: str = "case", filters: Filters = Filters(level=1),
-                  count: str = "segments") -> dict[str, pd.DataFrame]:
+                  count: str = "segments", attributes: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the matrix export, by sheet name, the framework matrix first.
 
-    Sheets: the framework matrix (text cells), its counts, the codes × ``rows``
-    crosstab (``count`` per cell, with totals), code frequencies and co-occurrence.
+    Sheets: the framework matrix (attributes, then text cells), its counts, the codes
+    × ``rows`` crosstab (``count`` per cell, with totals), code frequencies and
+    co-occurrence. Row and attribute headers are written for reading (``column_title``).
     """
+    return _matrix_sheets(project, rows, filters, count, attributes)[0]
+
+
+def _matrix_sheets(project: Project, rows: str, filters: Filters, count: str, attributes: list[str] | None
+                   ) -> tuple[dict[str, pd.DataFrame], dict[str, object], pd.DataFrame]:
+    """The sheets (headers for reading), their layouts, and the matrix with its keys (for --json)."""
+    from .xlsx_export import SheetLayout
+
     segments = coded_segments(project, filters)  # read once, shared by every sheet
     cells = framework_cells(project, rows, filters, segments=segments)
+    themes = list(dict.fromkeys(cells["theme_label"]))
+    keyed = framework_matrix(project, rows, filters, cells=cells, attributes=attributes)
+    described = [c for c in keyed.columns if c not in themes]
+    matrix = keyed.rename(columns={c: column_title(c) for c in described})
     counts = cells.pivot(index="row", columns="theme_label", values="codings") if not cells.empty else pd.DataFrame()
-    counts = counts.reindex(index=list(dict.fromkeys(cells["row"])),
-                            columns=list(dict.fromkeys(cells["theme_label"]))).fillna(0).astype(int)
-    counts.index.name, counts.columns.name = rows, None
+    counts = counts.reindex(index=list(dict.fromkeys(cells["row"])), columns=themes).fillna(0).astype(int)
+    counts.index.name, counts.columns.name = column_title(rows), None
+    widths = {column_title(rows): min(max((len(str(v)) for v in matrix[column_title(rows)]), default=8) + 2, 30)}
+    for column in described[1:]:  # attributes: as wide as their longest word or short value, wrapped beyond
+        values = [str(v) for v in matrix[column_title(column)]] + [column_title(column)]
+        longest = max((len(w) for v in values for w in v.split()), default=6)
+        widths[column_title(column)] = max(min(max(len(v) for v in values), ATTRIBUTE_WIDTH), longest, 8) + 1
+    widths.update({t: THEME_WIDTH for t in themes})
+    frozen, room = 0, FROZEN_WIDTH  # keep the row label and as many attributes as fit in view
+    for column in described:
+        if frozen and widths[column_title(column)] > room:
+            break
+        frozen, room = frozen + 1, room - widths[column_title(column)]
+    layouts = {
+        "Framework matrix": SheetLayout(frozen_columns=frozen, groups=theme_groups(cells), widths=widths),
+        "Codings per cell": SheetLayout(frozen_columns=1, groups=theme_groups(cells)),
+    }
     return {
-        "Framework matrix": framework_matrix(project, rows, filters, cells=cells),
+        "Framework matrix": matrix,
         "Codings per cell": counts.reset_index(),
         f"Codes by {rows}": crosstab(project, by=rows, count=count, filters=filters, segments=segments),
         "Code frequencies": code_frequencies(project, filters, segments=segments),
         "Co-occurrence": cooccurrence(project, filters, segments=segments),
-    }
+    }, layouts, keyed
 
 
 def export_matrix(project: Project, out: str | Path, rows: str = "case", filters: Filters = Filters(level=1),
-                  count: str = "segments") -> dict[str, object]:
+                  count: str = "segments", attributes: list[str] | None = None) -> dict[str, object]:
     """Write the matrix tables to .xlsx (all sheets, with an About sheet) or .csv (the matrix).
 
-    Returns what the CLI prints: the file, the sheets, and the matrix's size.
+    The framework matrix sheet keeps its header and its row and attribute columns in
+    view, wraps text and sets column widths; codes below a theme sit under it in a
+    header row of their own. Returns what the CLI prints: the file, the sheets, and
+    the matrix's size.
 
     >>> export_matrix(project, "out/framework_matrix.xlsx", rows="case")   # doctest: +SKIP
     """
@@ -480,20 +643,21 @@ def export_matrix(project: Project, out: str | Path, rows: str = "case", filters
 
     from .xlsx_export import write_table
 
-    tables = matrix_tables(project, rows, filters, count)
+    tables, layouts, keyed = _matrix_sheets(project, rows, filters, count, attributes)
     versions = codebook_versions(project)
     about = {
         "project": str(project.location),
-        "rows": rows,
+        "rows": ("cases, else participants, else documents" if rows == "case" else rows),
         "columns": "codes" if filters.level is None else f"themes (codes at level {filters.level})",
         **filters.describe(),
         f"counts in 'Codes by {rows}'": count,
         "codebook": "; ".join(f"{n} version {v} (loaded {at})" for n, v, at in
                               zip(versions["name"], versions["version"], versions["loaded_at"])) or "none recorded",
-        "framework summaries": "memos of kind 'framework' on case × code (set_framework_summary)",
+        "cells": "the framework summary (memos of kind 'framework', set_framework_summary), then where the "
+                 "codings are: document, t = speaker turn, ¶ = paragraph, (+N) = N more places",
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    path = write_table(out, tables, about)
-    matrix = tables["Framework matrix"]
+    path = write_table(out, tables, about, layouts)
+    themes = len(tables["Codings per cell"].columns) - 1
     return {"file": str(path), "sheets": list(tables) if path.suffix.lower() == ".xlsx" else ["Framework matrix"],
-            "rows": len(matrix), "columns": len(matrix.columns) - 1, "matrix": matrix}
+            "rows": len(keyed), "columns": themes, "matrix": keyed, "counts": tables["Codings per cell"]}

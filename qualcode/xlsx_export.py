@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pandas as pd
 from openpyxl import Workbook
@@ -31,6 +32,24 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_WIDTH = 60  # characters; wider text wraps
 MIN_WIDTH = 8
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """How one sheet is laid out beyond the defaults, for tables read across and down.
+
+    ``frozen_columns``: how many columns stay in view when scrolling right (the row's
+    label and its attributes); ``groups``: ``(label, columns)`` for a header row above
+    the column names, each label merged across its columns (a theme over its codes);
+    ``widths``: column name -> width in characters (otherwise sized to the content).
+
+    >>> SheetLayout(frozen_columns=3, widths={"Barrier": 40}).frozen_columns
+    3
+    """
+
+    frozen_columns: int = 1
+    groups: Sequence[tuple[str, Sequence[str]]] = ()
+    widths: Mapping[str, float] = field(default_factory=dict)
 
 
 def is_formula_like(value: object) -> bool:
@@ -67,8 +86,13 @@ def sheet_name(title: str, taken: set[str]) -> str:
     return name
 
 
-def write_xlsx(path: str | Path, tables: Mapping[str, pd.DataFrame], about: Mapping[str, object] | None = None) -> Path:
-    """Write each DataFrame to its own sheet, with an "About" sheet first if given."""
+def write_xlsx(path: str | Path, tables: Mapping[str, pd.DataFrame], about: Mapping[str, object] | None = None,
+               layouts: Mapping[str, SheetLayout] | None = None) -> Path:
+    """Write each DataFrame to its own sheet, with an "About" sheet first if given.
+
+    ``layouts``: a ``SheetLayout`` by table title for sheets that need more than the
+    defaults (bold frozen header, first column frozen, widths from the content).
+    """
     path = Path(path)
     _check_folder(path)
     book = Workbook()
@@ -78,7 +102,7 @@ def write_xlsx(path: str | Path, tables: Mapping[str, pd.DataFrame], about: Mapp
         about_frame = pd.DataFrame({"item": [str(k) for k in about], "value": [_plain(v) for v in about.values()]})
         _write_sheet(book.create_sheet(sheet_name("About", taken)), about_frame)
     for title, frame in tables.items():
-        _write_sheet(book.create_sheet(sheet_name(title, taken)), _flat(frame))
+        _write_sheet(book.create_sheet(sheet_name(title, taken)), _flat(frame), (layouts or {}).get(title))
     book.save(path)
     return path
 
@@ -96,11 +120,12 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     return path
 
 
-def write_table(path: str | Path, tables: Mapping[str, pd.DataFrame], about: Mapping[str, object] | None = None) -> Path:
+def write_table(path: str | Path, tables: Mapping[str, pd.DataFrame], about: Mapping[str, object] | None = None,
+                layouts: Mapping[str, SheetLayout] | None = None) -> Path:
     """Write by extension: .xlsx gets every table, .csv the first one only."""
     suffix = Path(path).suffix.lower()
     if suffix == ".xlsx":
-        return write_xlsx(path, tables, about)
+        return write_xlsx(path, tables, about, layouts)
     if suffix == ".csv":
         return write_csv(path, next(iter(tables.values())))
     raise InputError(str(path), f"cannot write tables to a '{suffix or '(no extension)'}' file",
@@ -132,30 +157,53 @@ def _plain(value: object) -> object:
     return value
 
 
-def _write_sheet(sheet, frame: pd.DataFrame) -> None:
+def _write_sheet(sheet, frame: pd.DataFrame, layout: SheetLayout | None = None) -> None:
+    layout = layout or SheetLayout()
     header_font = Font(bold=True)
+    top = Alignment(wrap_text=True, vertical="top")
+    columns = [str(name) for name in frame.columns]
+    header = 2 if layout.groups else 1  # a group row sits above the column names
+    if layout.groups:
+        _write_groups(sheet, columns, layout.groups, header_font)
     widths: list[int] = []
-    for col, name in enumerate(frame.columns, start=1):
-        cell = sheet.cell(row=1, column=col)
-        _set(cell, str(name))
+    for col, name in enumerate(columns, start=1):
+        cell = sheet.cell(row=header, column=col)
+        _set(cell, name)
         cell.font = header_font
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        widths.append(_width(str(name)))
-    for r, row in enumerate(frame.itertuples(index=False), start=2):
+        cell.alignment = top
+        widths.append(_width(name))
+    for r, row in enumerate(frame.itertuples(index=False), start=header + 1):
         for col, value in enumerate(row, start=1):
             cell = sheet.cell(row=r, column=col)
             value = _plain(value)
             _set(cell, value)
             if isinstance(value, str):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.alignment = top
                 widths[col - 1] = max(widths[col - 1], _width(value))
             else:
                 widths[col - 1] = max(widths[col - 1], _width(str(value if value is not None else "")))
-    for col, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(col)].width = width
-    sheet.freeze_panes = "B2" if len(frame.columns) > 1 else "A2"
-    if len(frame.columns):
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(len(frame) + 1, 1)}"
+    for col, (name, width) in enumerate(zip(columns, widths), start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = layout.widths.get(name, width)
+    frozen = min(max(layout.frozen_columns, 0), max(len(columns) - 1, 0))
+    sheet.freeze_panes = f"{get_column_letter(frozen + 1)}{header + 1}"
+    if len(columns):
+        sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(columns))}{max(len(frame) + header, header)}"
+
+
+def _write_groups(sheet, columns: list[str], groups: Sequence[tuple[str, Sequence[str]]], font: Font) -> None:
+    """The row above the column names: each group's label merged across its (adjacent) columns."""
+    position = {name: i + 1 for i, name in enumerate(columns)}
+    for label, members in groups:
+        spots = sorted(position[m] for m in members if m in position)
+        if not spots:
+            continue
+        first, last = spots[0], spots[-1]
+        cell = sheet.cell(row=1, column=first)
+        _set(cell, str(label))
+        cell.font = font
+        cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if last > first else "general")
+        if last > first:
+            sheet.merge_cells(start_row=1, start_column=first, end_row=1, end_column=last)
 
 
 def _set(cell, value: object) -> None:

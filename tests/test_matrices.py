@@ -7,7 +7,10 @@ import csv
 import openpyxl
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
+
+from qualcode import store
 
 from qualcode.errors import InputError, NotFoundError
 from qualcode.matrices import (
@@ -110,39 +113,97 @@ def test_code_frequencies_keep_codes_without_codings(built, tmp_path):
     assert table.loc["workload.admin", "participants"] == 3
 
 
-def test_framework_cells_and_summaries(fresh):
+def test_framework_cells_one_row_per_case_or_participant(fresh):
     project = fresh.project
     cells = framework_cells(project, rows="case").set_index(["row", "theme"])
+    # Cases first, then the participant who has no case (TM01): never one "(not recorded)" row.
+    assert list(dict.fromkeys(cells.index.get_level_values("row"))) == ["Family A", "Family B", "Ali Khan"]
+    assert MISSING not in cells.index.get_level_values("row")
     assert cells.loc[("Family A", "family"), "codings"] == 4
     assert cells.loc[("Family A", "family"), "documents"] == 2
+    # Document display names and turn numbers, documents in order, each turn once; no offsets, no quotes.
+    assert cells.loc[("Family A", "family"), "references"] == "FAM01 w1 t1; SW01 w1 t1, t2"
+    assert cells.loc[("Family A", "voice"), "references"] == "FAM01 w1 t1; SW01 w1 t2"
     assert cells.loc[("Family B", "voice"), "codings"] == 0
-    assert cells.loc[(MISSING, "workload"), "codings"] == 1  # TM01 has no case
-    assert "(+1 more)" in cells.loc[("Family A", "family"), "references"]
+    assert cells.loc[("Ali Khan", "workload"), "codings"] == 1  # the suggested coding is left out
+    assert cells.loc[("Ali Khan", "workload"), "references"] == "TM01 w2 t1"
+    assert cells.loc[("Family A", "family"), "group"] == "Whole-family working"
+    fewer = framework_cells(project, rows="case", references=2).set_index(["row", "theme"])
+    assert fewer.loc[("Family A", "family"), "references"] == "FAM01 w1 t1; SW01 w1 t1 (+1)"
 
+
+def test_framework_matrix_rows_carry_their_attributes(fresh):
+    wide = framework_matrix(fresh.project, rows="case").set_index("case")
+    assert list(wide.columns[:5]) == ["participant", "role", "site", "wave", "sources"]
+    assert wide.loc["Family A", "participant"] == "Jane Smith; Mary Jones"
+    assert wide.loc["Family A", "role"] == "parent; Social Worker"
+    assert wide.loc["Family A", "sources"] == "1 family interview, 1 staff interview"
+    assert wide.loc["Ali Khan", "participant"] == ""  # the row's own name, not repeated
+    assert wide.loc["Ali Khan", "role"] == "Team Manager"
+    assert wide.loc["Family B", "Voice of the child"] == ""
+    chosen = framework_matrix(fresh.project, rows="case", attributes=["wave"])
+    assert list(chosen.columns[:3]) == ["case", "wave", "sources"]
+    with pytest.raises(InputError, match=r"no attribute 'ward'.*use one of: participant, role, site, wave"):
+        framework_matrix(fresh.project, rows="case", attributes=["ward"])
+    with pytest.raises(InputError, match="rows by 'role' are groups"):
+        framework_matrix(fresh.project, rows="role", attributes=["wave"])
+
+
+def test_framework_summaries_for_cases_and_participants(fresh):
+    project = fresh.project
     memo = set_framework_summary(project, "Family A", "voice", "Child's view recorded at each visit.", "alex")
     again = set_framework_summary(project, "Family A", "voice", "Seen alone at every visit.", "alex")
     assert memo == again  # one memo per cell, replaced in place
+    # A participant without a case: the summary is kept on their document and shows in their row.
+    set_framework_summary(project, "Ali Khan", "workload", "Admin falling; Fridays still heavy.", "alex")
+    # A summary on a sub-code rolls up into its theme's column, led by the code's name.
+    set_framework_summary(project, "Family B", "workload.admin", "Administration eats the week.", "alex")
     summaries = framework_summaries(project)
-    assert summaries[["case", "code", "text"]].values.tolist() == [["Family A", "voice", "Seen alone at every visit."]]
+    assert summaries[["row", "case", "code", "text"]].values.tolist() == [
+        ["Family A", "Family A", "voice", "Seen alone at every visit."],
+        ["Family B", "Family B", "workload.admin", "Administration eats the week."],
+        ["Ali Khan", None, "workload", "Admin falling; Fridays still heavy."],
+    ]
     wide = framework_matrix(project, rows="case").set_index("case")
-    assert wide.loc["Family A", "Voice of the child"].startswith("Seen alone at every visit.\nFAM01_w1.txt [6–100]")
-    assert wide.loc["Family B", "Voice of the child"] == ""
-    assert set_framework_summary(project, "Family A", "voice", "  ") is None
+    assert wide.loc["Family A", "Voice of the child"] == "Seen alone at every visit.\nFAM01 w1 t1; SW01 w1 t2"
+    assert wide.loc["Ali Khan", "Workload"] == "Admin falling; Fridays still heavy.\nTM01 w2 t1"
+    assert wide.loc["Family B", "Workload"].startswith("Administration: Administration eats the week.\nSW02 w2 t1")
+    by_document = framework_matrix(project, rows="document").set_index("document")
+    assert by_document.loc["TM01 w2", "Workload"].startswith("Admin falling")
+    for case, code in (("Family A", "voice"), ("Ali Khan", "workload"), ("Family B", "workload.admin")):
+        assert set_framework_summary(project, case, code, "  ") is None
     assert framework_summaries(project).empty
     assert project.memos(kind="framework").empty
 
 
+def test_case_without_codings_keeps_its_row(fresh):
+    project = fresh.project
+    with project.transaction() as conn:
+        case_id = conn.execute(sa.insert(store.cases).values(name="Family C", created_at=store.now())
+                               .returning(store.cases.c.id)).scalar_one()
+        conn.execute(sa.insert(store.documents).values(
+            name="SW03_w2.txt", version=1, source_file="SW03_w2.txt", format="txt", sha256="x",
+            source_type="staff interview", case_id=case_id, text="Nothing coded here.\n", words=3,
+            imported_at=store.now()))
+    wide = framework_matrix(project, rows="case").set_index("case")
+    assert list(wide.index) == ["Family A", "Family B", "Family C", "Ali Khan"]
+    assert (wide.loc["Family C", ["Whole-family working", "Voice of the child", "Workload"]] == "").all()
+    assert wide.loc["Family C", "sources"] == "1 staff interview"
+
+
 def test_framework_summary_errors_name_the_fix(built):
-    with pytest.raises(NotFoundError, match=r"no case 'Family Z'.*project.cases\(\)"):
+    with pytest.raises(NotFoundError, match=r"no case or participant 'Family Z'.*project.cases\(\)"):
         set_framework_summary(built.project, "Family Z", "voice", "x")
     with pytest.raises(NotFoundError, match=r"no code 'nope'.*project.codes\(\)"):
         set_framework_summary(built.project, "Family A", "nope", "x")
+    assert framework_summaries(built.project).empty  # nothing written
 
 
 def test_framework_matrix_by_attribute(built):
     wide = framework_matrix(built.project, rows="wave").set_index("wave")
     assert list(wide.index) == ["1", "2", "Wave 2"]
-    assert "=SUM(A1:A9)" in wide.loc["2", "Workload"]
+    assert wide.loc["2", "Workload"] == "SW02 w2 t1"
+    assert list(wide.columns) == ["Whole-family working", "Voice of the child", "Workload"]  # no attributes
 
 
 def test_export_xlsx_is_made_for_reading(built, tmp_path):
@@ -154,16 +215,47 @@ def test_export_xlsx_is_made_for_reading(built, tmp_path):
     about = {row[0].value: row[1].value for row in book["About"].iter_rows(min_row=2)}
     assert about["status"] == "accepted"
     assert about["codebook"].startswith("test version 1.2")
+    assert "t = speaker turn" in about["cells"]
     sheet = book["Framework matrix"]
-    assert sheet.freeze_panes == "B2"
-    assert [c.value for c in sheet[1]] == ["case", "Whole-family working", "Voice of the child", "Workload"]
+    assert [c.value for c in sheet[1]] == ["Case or participant", "Participant", "Role", "Site", "Wave", "Sources",
+                                           "Whole-family working", "Voice of the child", "Workload"]
+    # The header row, the row's name and the attributes that fit in 70 characters stay in view.
+    assert sheet.freeze_panes == "F2"
     assert sheet["A1"].font.b
-    assert sheet["B2"].alignment.wrap_text
-    assert 8 <= sheet.column_dimensions["B"].width <= 60
+    assert sheet["G2"].value == "FAM01 w1 t1; SW01 w1 t1, t2"
+    assert sheet["G2"].alignment.wrap_text and sheet["G2"].alignment.vertical == "top"
+    assert sheet.column_dimensions["G"].width == 42
+    assert 8 <= sheet.column_dimensions["C"].width <= 22
     counts = book["Codings per cell"]
     assert [c.value for c in counts[2]] == ["Family A", 4, 2, 1]
     co = book["Co-occurrence"]
     assert co["A1"].value == "code" and co["A2"].value == "Whole-family working"
+
+
+def test_export_xlsx_groups_codes_under_their_theme(built, tmp_path):
+    export_matrix(built.project, tmp_path / "m.xlsx", rows="case", filters=Filters(level=2))
+    sheet = openpyxl.load_workbook(tmp_path / "m.xlsx")["Framework matrix"]
+    names = [c.value for c in sheet[2]]
+    assert names[6:] == ["Whole-family working", "Family seen together", "Family plan", "Voice of the child",
+                         "Workload", "Administration"]
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    assert merged == {"G1:I1", "K1:L1"}  # a theme over its codes; a lone code needs no merge
+    assert sheet["G1"].value == "Whole-family working" and sheet["K1"].value == "Workload"
+    assert sheet.freeze_panes == "F3"  # two header rows
+
+
+def test_formula_text_from_the_project_stays_text(fresh, tmp_path):
+    set_framework_summary(fresh.project, "Family B", "workload", "=SUM(A1:A9) is what my manager says I am")
+    export_matrix(fresh.project, tmp_path / "m.xlsx", rows="case")
+    sheet = openpyxl.load_workbook(tmp_path / "m.xlsx")["Framework matrix"]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "=SUM" in c.value]
+    assert cells and all(c.data_type == "s" for c in cells)
+    export_matrix(fresh.project, tmp_path / "m.csv", rows="case")
+    with open(tmp_path / "m.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][0] == "Case or participant"
+    assert any(cell.startswith("'=SUM") for row in rows for cell in row)
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1:A9) is what I am", "+44 7700", "-1 for the team", "@admin said",
@@ -174,18 +266,6 @@ def test_xlsx_never_writes_a_formula(tmp_path, text):
     assert cell.data_type == "s"
     assert cell.value == text
     assert openpyxl.load_workbook(tmp_path / "f.xlsx")["Quotes"]["B2"].data_type == "n"
-
-
-def test_formula_quote_from_the_project_stays_text(built, tmp_path):
-    export_matrix(built.project, tmp_path / "m.xlsx", rows="case")
-    sheet = openpyxl.load_workbook(tmp_path / "m.xlsx")["Framework matrix"]
-    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "=SUM" in c.value]
-    assert cells and all(c.data_type == "s" for c in cells)
-    export_matrix(built.project, tmp_path / "m.csv", rows="document")
-    with open(tmp_path / "m.csv", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
-    assert rows[0][0] == "document"
-    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
 def test_csv_safe_and_sheet_names():

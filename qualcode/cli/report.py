@@ -23,28 +23,34 @@ from .output import JsonOption, emit, working
 @app.command()
 def matrix(
     project: str = ProjectArgument(),
-    rows: str = typer.Option("case", "--rows", help="case, document, or a document attribute (role, wave, site …)."),
+    rows: str = typer.Option("case", "--rows", help="case (a case, else a participant, else a document), document, "
+                             "or a document attribute (role, wave, site …)."),
     cols: str = typer.Option("code", "--cols", help="What the columns are: code (themes)."),
     level: Optional[int] = typer.Option(1, "--level", help="Code level used as columns (1 = top-level themes); 0 for every code."),
     status: str = typer.Option("accepted", "--status", help="Which codings count: accepted, suggested, rejected or any."),
     coder: Optional[str] = typer.Option(None, "--coder", help="Count one coder's codings only."),
     count: str = typer.Option("segments", "--count", help=f"Crosstab cells: {', '.join(COUNTS)}."),
     out: Path = typer.Option(..., "--out", help="FILE.xlsx (every table) or FILE.csv (the framework matrix)."),
+    attribute: List[str] = typer.Option([], "--attribute", help="Attributes shown beside each case or participant "
+                                        "(repeatable, e.g. --attribute role --attribute wave); default: all that "
+                                        "describe a row."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Write the framework matrix, crosstabs, frequencies and co-occurrence to Excel or CSV."""
+    """Write the framework matrix (one row per case or participant, their attributes, a column per theme
+    with the summary and where the evidence is), crosstabs, frequencies and co-occurrence to Excel or CSV."""
     if cols != "code":
         raise InputError("--cols", f"columns {cols!r} are not supported", "use --cols code (themes as columns)")
     filters = Filters(status=None if status == "any" else status, coder=coder, level=level or None)
     with working("writing the matrix", enabled=not as_json), Project.open(project) as p:
-        result = export_matrix(p, out, rows=rows, filters=filters, count=count)
+        result = export_matrix(p, out, rows=rows, filters=filters, count=count, attributes=attribute or None)
     if as_json:
         emit(result, True)
         return
-    matrix_frame = result.pop("matrix")
+    result.pop("matrix")  # text cells read in the workbook; the terminal shows how many codings each cell holds
+    counts = result.pop("counts")
     emit({k: (", ".join(v) if isinstance(v, list) else v) for k, v in result.items()}, False)
     typer.echo("")
-    emit(matrix_frame.map(lambda v: str(v).split("\n")[0] if isinstance(v, str) else v), False)
+    emit(counts, False, title=f"Codings per cell (summaries and references: {result['file']})")
 
 
 @app.command()

@@ -339,8 +339,8 @@ def _themes(inputs: _Inputs, section: Section) -> bool:
         section.blocks.append(Paragraph(_theme_counts(row, by_source.loc[row.code] if row.code in by_source.index
                                                       else None)))
         own = summaries[summaries["code"] == row.code]
-        for case, text in zip(own["case"], own["text"]):
-            section.blocks.append(Paragraph(f"{case}: {text}", "List Bullet", from_data=True))
+        for row_label, text in zip(own["row"], own["text"]):  # a case, or a participant without one
+            section.blocks.append(Paragraph(f"{row_label}: {text}", "List Bullet", from_data=True))
         if row.segments:
             selection = inputs.pool.select(members.get(row.code, [row.code]))
             section.blocks.extend(QuoteBlock(q) for q in selection.quotes)

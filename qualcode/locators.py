@@ -1,0 +1,159 @@
+"""Where a coded passage sits, as a reader finds it: document display name and turn or paragraph.
+
+A framework-matrix cell points to its evidence the way an evaluator cites it
+("W1 SW01 social worker t12, t15; Case notes N003"), never by character offsets: a
+transcript's passage is cited by its speaker turn (``t`` and the turn's number, the
+interviewer's turns counted too, so the number is the one a reader counts in the
+transcript), any other document by its paragraph (``¶``), and a document of one
+paragraph (a case note, a survey comment) by its name alone.
+
+>>> document_label("W1_SW01_social_worker.txt"), document_label("case_notes.csv#N003")
+('W1 SW01 social worker', 'Case notes N003')
+>>> paragraph_starts("First paragraph.\\n\\nSecond one.\\n")
+[0, 18]
+>>> reference_list([("Case notes N001", ""), ("W1 SW01", "t12"), ("W1 SW01", "t3"), ("W1 SW01", "t12")], limit=5)
+'Case notes N001; W1 SW01 t3, t12'
+>>> reference_list([("Doc A", "t1"), ("Doc A", "t2"), ("Doc B", "¶4")], limit=2)
+'Doc A t1, t2 (+1)'
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from pathlib import PurePosixPath
+from typing import Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from . import store
+from .project import Project
+
+_EXTENSION = re.compile(r"^\.[A-Za-z0-9]{1,5}$")
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n\s*")
+
+
+def document_label(name: str) -> str:
+    """A document's name as a reader sees it: no extension, no underscores; a table row's id kept.
+
+    Rows imported from a table are named ``file.csv#ID``; they read as ``File ID``.
+
+    >>> document_label("FAM01_w1.txt"), document_label("staff_survey_comments.csv#W1-002")
+    ('FAM01 w1', 'Staff survey comments W1-002')
+    """
+    base, item = document_parts(name)
+    return f"{base} {item}" if item else base
+
+
+def document_parts(name: str) -> tuple[str, str]:
+    """``(file label, row id)``: a table row's file and its id, so that references to several
+    rows of one file read "Case notes N001, N004"; a plain document has no row id.
+
+    >>> document_parts("case_notes.csv#N001"), document_parts("W1_KW01_key_worker.docx")
+    (('Case notes', 'N001'), ('W1 KW01 key worker', ''))
+    """
+    base, _, item = str(name).partition("#")
+    path = PurePosixPath(base)
+    stem = path.stem if _EXTENSION.match(path.suffix or "") else path.name
+    words = " ".join(stem.replace("_", " ").split()) or str(name)
+    if words.islower():
+        words = words[:1].upper() + words[1:]
+    return words, item.strip()
+
+
+def document_labels(names: Iterable[str]) -> dict[str, str]:
+    """Display labels for many documents, unique: where two names read the same, the name itself is kept.
+
+    >>> document_labels(["a_b.txt", "a_b.docx", "c.txt"])
+    {'a_b.txt': 'a_b.txt', 'a_b.docx': 'a_b.docx', 'c.txt': 'C'}
+    """
+    names = list(dict.fromkeys(str(n) for n in names))
+    labels = {name: document_label(name) for name in names}
+    counts = pd.Series(list(labels.values()), dtype=object).value_counts() if labels else {}
+    return {name: (label if counts[label] == 1 else name) for name, label in labels.items()}
+
+
+def paragraph_starts(text: str) -> list[int]:
+    """Where each paragraph starts: paragraphs are split by blank lines, or by line breaks
+    in a text that has no blank line at all (one paragraph per line)."""
+    splitter = _BLANK_LINE if _BLANK_LINE.search(text) else re.compile(r"\n\s*")
+    starts = [0] + [m.end() for m in splitter.finditer(text) if m.end() < len(text)]
+    return starts
+
+
+def locators(project: Project, codings: pd.DataFrame) -> pd.Series:
+    """The turn (``t7``) or paragraph (``¶3``) each coding starts in; empty for a one-paragraph document.
+
+    ``codings`` needs ``document_id`` and ``start``. Turns come from the store; the
+    paragraphs of documents without turns are read from their text, only for the
+    documents asked about.
+    """
+    if codings.empty:
+        return pd.Series([], index=codings.index, dtype=object)
+    doc_ids = sorted({int(d) for d in codings["document_id"]})
+    turn_starts = _turn_starts(project, doc_ids)
+    paragraphs = _paragraphs(project, [d for d in doc_ids if d not in turn_starts])
+    out = []
+    for doc_id, start in zip(codings["document_id"], codings["start"]):
+        doc_id, start = int(doc_id), int(start)
+        if doc_id in turn_starts:
+            seqs, starts = turn_starts[doc_id]
+            i = bisect_right(starts, start) - 1
+            # A passage before the first turn (a header line) is cited by the first turn.
+            out.append(f"t{seqs[max(i, 0)] + 1}")
+        else:
+            starts = paragraphs.get(doc_id, [0])
+            out.append(f"¶{bisect_right(starts, start)}" if len(starts) > 1 else "")
+    return pd.Series(out, index=codings.index, dtype=object)
+
+
+def _turn_starts(project: Project, doc_ids: list[int]) -> dict[int, tuple[list[int], list[int]]]:
+    t = store.turns
+    found: dict[int, tuple[list[int], list[int]]] = {}
+    with project.engine.connect() as conn:
+        for first in range(0, len(doc_ids), 500):  # bounded IN lists
+            rows = conn.execute(sa.select(t.c.document_id, t.c.seq, t.c.start)
+                                .where(t.c.document_id.in_(doc_ids[first:first + 500]))
+                                .order_by(t.c.document_id, t.c.start))
+            for doc_id, seq, start in rows:
+                seqs, starts = found.setdefault(int(doc_id), ([], []))
+                seqs.append(int(seq))
+                starts.append(int(start))
+    return found
+
+
+def _paragraphs(project: Project, doc_ids: list[int]) -> dict[int, list[int]]:
+    return {doc_id: paragraph_starts(text) for doc_id, text in project.iter_texts(doc_ids)} if doc_ids else {}
+
+
+def reference_list(references: Iterable[tuple[str, str]], limit: int = 6) -> str:
+    """``(document label, locator)`` pairs as one short line: each document once, its
+    distinct locators in reading order; past ``limit`` locators, a count of the rest.
+
+    Documents keep the order they are given in (callers sort them); a document of one
+    paragraph has the empty locator and is cited by name.
+    """
+    by_document: dict[str, list[str]] = {}
+    for label, locator in references:
+        places = by_document.setdefault(label, [])
+        if locator not in places:
+            places.append(locator)
+    parts, shown, hidden = [], 0, 0
+    for label, places in by_document.items():
+        places = sorted(places, key=_locator_order)
+        room = max(limit - shown, 0)
+        kept, rest = places[:room], places[room:]
+        hidden += len(rest)
+        if not kept:
+            continue
+        shown += len(kept)
+        named = ", ".join(p for p in kept if p)
+        parts.append(f"{label} {named}" if named else label)
+    text = "; ".join(parts)
+    return f"{text} (+{hidden})" if hidden else text
+
+
+def _locator_order(locator: str) -> tuple[str, int]:
+    digits = locator[1:]
+    return (locator[:1], int(digits)) if digits.isdigit() else (locator, 0)
