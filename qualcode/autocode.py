@@ -49,7 +49,7 @@ from .matchers import CodeRules, RuleSet
 from .nlp import load_pipeline, model_name
 from .project import Project
 from .segments import load_turns
-from .suggestion_rows import RowPlan, document_rows
+from .suggestion_rows import RowPlan, document_rows, text_to_parse
 
 if TYPE_CHECKING:  # pragma: no cover
     from .codebook import Codebook
@@ -178,11 +178,15 @@ def _suggest_here(project: Project, infos: list[_DocumentInfo], nlp, rules: Rule
     """``(document id, its suggestion rows)`` for each document, parsed and matched in this process."""
     turns = load_turns(project, [i.id for i in infos])
     by_id = {i.id: i for i in infos}
-    texts = project.iter_texts(list(by_id))
-    parsed = nlp.pipe(((text, (doc_id, text)) for doc_id, text in texts), as_tuples=True, batch_size=batch_size)
-    for doc, (doc_id, text) in parsed:
-        rows, vetoed = document_rows(doc, text, doc_id, turns.get(doc_id, []), rules,
-                                     allowed.codes_for(by_id[doc_id]), plan)
+
+    def to_parse() -> Iterator[tuple[str, tuple]]:
+        for doc_id, text in project.iter_texts(list(by_id)):
+            spans, codes = turns.get(doc_id, []), allowed.codes_for(by_id[doc_id])
+            view = text_to_parse(text, spans, rules, codes)
+            yield view, (doc_id, text, spans, codes, view)
+
+    for doc, (doc_id, text, spans, codes, view) in nlp.pipe(to_parse(), as_tuples=True, batch_size=batch_size):
+        rows, vetoed = document_rows(doc, text, doc_id, spans, rules, codes, plan, parsed=view)
         result.vetoed += vetoed
         yield doc_id, rows
 

@@ -151,13 +151,13 @@ def code_partition(books_blob: bytes, model: str | None, plan: "RowPlan",
     rows are ready to insert (``suggestion_rows.document_rows``): the writer only adds
     ids, coder and timestamps.
     """
-    from .suggestion_rows import document_rows
+    from .suggestion_rows import document_rows, text_to_parse
 
     nlp, rules = _rules_on_worker(books_blob, model)
     out, vetoed = [], 0
-    docs = nlp.pipe((text for _, text, _, _ in items), batch_size=32)
-    for doc, (doc_id, text, turns, allowed) in zip(docs, items):
-        rows, dropped = document_rows(doc, text, doc_id, turns, rules, allowed, plan)
+    views = [text_to_parse(text, turns, rules, allowed) for _, text, turns, allowed in items]
+    for doc, view, (doc_id, text, turns, allowed) in zip(nlp.pipe(views, batch_size=32), views, items):
+        rows, dropped = document_rows(doc, text, doc_id, turns, rules, allowed, plan, parsed=view)
         out.append((doc_id, rows))
         vetoed += dropped
     return out, vetoed

@@ -91,6 +91,21 @@ def is_participant_text(segment: Segment, turns: list[TurnSpan]) -> bool:
     return not (turns and segment.turn is None and segment.end <= turns[0].start)
 
 
+def non_participant_spans(length: int, turns: list[TurnSpan]) -> list[tuple[int, int]]:
+    """The spans of a text of ``length`` characters whose segments are not participant
+    text (``is_participant_text`` is False for every segment in them): interviewer turns
+    and the header before the first turn. ``turns`` are TurnSpans by start.
+
+    >>> non_participant_spans(60, [TurnSpan(20, 40, 0, "I", True), TurnSpan(41, 60, 1, "P", False)])
+    [(0, 20), (20, 40)]
+    """
+    if not turns:
+        return []
+    first = turns[0].start
+    return [(start, end) for start, end, turn in _regions(length, turns)
+            if (turn.is_interviewer if turn is not None else end <= first)]
+
+
 def turn_spans(turns: Any) -> list[TurnSpan]:
     """Normalise ``turns`` (Turn-like objects, a DataFrame from ``project.turns``, or
     TurnSpans) to TurnSpans sorted by start.
@@ -249,11 +264,13 @@ class Segmenter:
     def containing(self, unit: str, start: int, end: int) -> Segment | None:
         """The ``unit`` segment holding characters ``[start, end)``, or None if none does
         (the span crosses a cut, or starts in the whitespace between segments)."""
-        cuts = self.cuts(unit)
+        cuts = self._cuts.get(unit) or self.cuts(unit)  # called once per match: the cached path first
         i = bisect_right(cuts, start) - 1
         if i < 0 or i >= len(cuts) - 1:
             return None
-        segment = self._piece(unit, cuts, i)
+        segment = self._made.get((unit, i), _UNMADE)
+        if segment is _UNMADE:
+            segment = self._piece(unit, cuts, i)
         if segment is None or start < segment.start or end > segment.end:
             return None
         return segment
@@ -298,6 +315,9 @@ class Segmenter:
                 segment = Segment(start, start + len(stripped), unit, turn.seq, turn.speaker, turn.is_interviewer)
         self._made[key] = segment
         return segment
+
+
+_UNMADE = object()  # a segment not cut yet (None means "blank, no segment")
 
 
 def _doc_length(doc: "Doc") -> int:

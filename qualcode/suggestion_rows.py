@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from .matchers import CodeRules, Hit, RuleSet, VetoHit
-from .segments import Segment, Segmenter, TurnSpan, is_participant_text
+from .segments import Segment, Segmenter, TurnSpan, is_participant_text, non_participant_spans
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
@@ -66,37 +66,91 @@ class RowPlan:
     model: str
 
 
+def text_to_parse(text: str, turns: list[TurnSpan], rules: RuleSet, allowed: frozenset[int]) -> str:
+    """``text`` with what no code can be suggested in blanked out, for spaCy to parse.
+
+    Unless a code that applies asks for ``speakers: all``, suggestions are never made in
+    interviewer turns or in a transcript's header; spaces in their place (the same
+    length, so every offset holds) spare tokenising, lemmatising and matching them, a
+    fifth of an interview. The rest parses exactly as before: spaCy cuts text into
+    chunks at whitespace, so a chunk of participant text is unchanged as long as a
+    blanked span meets it at whitespace (a span that does not is left as it is), and
+    every such span is a segment cut, so sentences and matches there are unchanged too.
+
+    >>> from qualcode.nlp import load_pipeline
+    >>> from qualcode.segments import TurnSpan
+    >>> rules = RuleSet.build([], load_pipeline())
+    >>> text_to_parse("I: How?\\nP: Fine.", [TurnSpan(0, 7, 0, "I", True), TurnSpan(8, 16, 1, "P", False)],
+    ...               rules, frozenset())
+    '       \\nP: Fine.'
+    """
+    if not turns or any(rules.codes[i].speakers == "all" for i in allowed):
+        return text
+    pieces, kept_from = [], 0
+    for start, end in non_participant_spans(len(text), turns):
+        if not (_meets_whitespace(text, start) and _meets_whitespace(text, end)):
+            continue
+        pieces += [text[kept_from:start], " " * (end - start)]
+        kept_from = end
+    if not pieces:
+        return text
+    pieces.append(text[kept_from:])
+    return "".join(pieces)
+
+
+def _meets_whitespace(text: str, at: int) -> bool:
+    """Whether a cut at ``at`` falls at whitespace, so no spaCy chunk crosses it."""
+    return at <= 0 or at >= len(text) or text[at - 1].isspace() or text[at].isspace()
+
+
 def document_rows(doc: "Doc", text: str, doc_id: int, turns: list[TurnSpan], rules: RuleSet,
-                  allowed: frozenset[int], plan: RowPlan) -> tuple[list[tuple], int]:
+                  allowed: frozenset[int], plan: RowPlan, parsed: str | None = None) -> tuple[list[tuple], int]:
     """The suggestion rows for one parsed document, one per (segment, code), in segment
     order; and how many segments were dropped because all their matches were vetoed.
 
     ``allowed`` holds the indexes of the codes that apply to this document (source type
-    and role filters); ``turns`` are the document's speaker turns, by start.
+    and role filters); ``turns`` are the document's speaker turns, by start. ``doc`` is
+    spaCy's parse of ``parsed`` (``text_to_parse``) when given, else of ``text``.
     """
-    hits = [h for h in rules.find(doc, text) if h.code in allowed]
+    hits = [h for h in rules.find(doc, parsed or text) if h.code in allowed]
     if not hits:
         return [], 0
+    codes = rules.codes
     segments = Segmenter(text, turns, doc=doc)
-    vetoes = rules.vetoes(doc) if any(rules.codes[h.code].veto for h in hits) else []
+    containing = segments.containing
+    vetoes = rules.vetoes(doc) if any(codes[h.code].veto for h in hits) else []
     veto_ends = [v.end for v in vetoes]  # sorted: veto terms do not overlap in practice
     groups: dict[tuple[int, int], tuple[Segment, list[tuple[Hit, str | None]]]] = {}
     for hit in hits:
-        code = rules.codes[hit.code]
-        segment = segments.containing(code.segment, hit.start_char, hit.end_char)
+        code = codes[hit.code]
+        segment = containing(code.segment, hit.start_char, hit.end_char)
         if segment is None or (code.speakers != "all" and not is_participant_text(segment, turns)):
             continue
         veto = _veto(hit, code, vetoes, veto_ends, segments, doc) if vetoes and code.veto else None
-        groups.setdefault((segment.start, hit.code), (segment, []))[1].append((hit, veto))
+        key = (segment.start, hit.code)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = (segment, [(hit, veto)])
+        else:
+            group[1].append((hit, veto))
     rows, vetoed_segments = [], 0
-    for (_, code_index), (segment, found) in sorted(groups.items()):
+    code_ids, model = plan.code_ids, plan.model
+    for key in sorted(groups):
+        segment, found = groups[key]
+        code_index = key[1]
+        if len(found) == 1:  # most segments: one hit of the code
+            hit, veto = found[0]
+            if veto is not None:
+                vetoed_segments += 1
+            else:
+                rows.append(_one_hit_row(text, doc_id, segment, codes[code_index], code_ids[code_index], hit, model))
+            continue
         live = [h for h, v in found if v is None]
         if not live:
             vetoed_segments += 1
             continue
         vetoed = sorted({v for _, v in found if v is not None})
-        rows.append(_row(text, doc_id, segment, rules.codes[code_index], plan.code_ids[code_index], live, vetoed,
-                         plan.model))
+        rows.append(_row(text, doc_id, segment, codes[code_index], code_ids[code_index], live, vetoed, model))
     return rows, vetoed_segments
 
 
@@ -136,6 +190,28 @@ def _start_char(hit: Hit) -> int:
 def _confidence(hit: Hit) -> float:
     base = BASE_CONFIDENCE[hit.kind]
     return base * hit.score if hit.kind == "fuzzy" else base
+
+
+def _one_hit_row(text: str, doc_id: int, segment: Segment, code: CodeRules, code_id: int, hit: Hit,
+                 model: str) -> tuple:
+    """``_row`` for a segment holding one hit and no veto, without the grouping: the
+    same row, built with the same arithmetic (a test compares the two)."""
+    kind = hit.kind
+    confidence = BASE_CONFIDENCE[kind] * hit.score if kind == "fuzzy" else BASE_CONFIDENCE[kind]
+    miss = 1.0 * (1.0 - confidence)
+    found = text[hit.start_char:hit.end_char]
+    explanation = _describe(text, hit, 1)
+    if segment.turn is not None:
+        explanation += f"; in turn {segment.turn + 1}" + (f" ({segment.speaker})" if segment.speaker else "")
+    provenance = {
+        "rule": kind, "term": hit.term, "codebook": code.codebook, "codebook_version": code.codebook_version,
+        "model": model, "segment": segment.unit,
+        "matches": [{"rule": kind, "term": hit.term, "text": found, "start": hit.start_char, "end": hit.end_char,
+                     "score": round(hit.score, 3)}],
+    }
+    return (doc_id, code_id, segment.start, segment.end, STATUS, round(min(1.0 - miss, MAX_CONFIDENCE), 3),
+            f"rules:{kind}", orjson.dumps(provenance).decode(), explanation, code.codebook_version, None,
+            text[segment.start:segment.end][:SNIPPET_CHARS])
 
 
 def _row(text: str, doc_id: int, segment: Segment, code: CodeRules, code_id: int, hits: list[Hit],
