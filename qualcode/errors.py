@@ -78,6 +78,10 @@ class ModelNotInstalled(QualcodeError):
     """A named spaCy pipeline is not installed on this machine."""
 
 
+class ProgramNotInstalled(ModelNotInstalled):
+    """A program qualcode hands work to (LibreOffice for PDF) is missing or failed."""
+
+
 class NotEnoughData(QualcodeError):
     """A statistic or a model needs more data than the project holds."""
 

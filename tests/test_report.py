@@ -307,6 +307,23 @@ def test_report_converts_to_pdf_with_libreoffice(full, tmp_path):
         assert needle in text
 
 
+def test_pdf_without_libreoffice_or_with_a_bad_name_writes_nothing(full, tmp_path, monkeypatch):
+    from qualcode.cli import app
+    from qualcode.errors import ProgramNotInstalled
+    from qualcode.reporting import pdf as pdf_module
+
+    report, folder, built = full
+    monkeypatch.setattr(pdf_module, "office_program", lambda: None)
+    with pytest.raises(ProgramNotInstalled, match="needs LibreOffice.*Fix: install it"):
+        report.to_pdf(tmp_path / "r.docx", tmp_path / "r.pdf")
+    with pytest.raises(InputError, match="does not exist"):
+        report.to_pdf(tmp_path / "r.docx", tmp_path / "missing" / "r.pdf")
+    bad = CliRunner().invoke(app, ["report", built.project.location, "--out", str(tmp_path / "r.docx"),
+                                   "--pdf", str(tmp_path / "r.docx.txt")])
+    assert isinstance(bad.exception, InputError) and "name the --pdf file .pdf" in str(bad.exception)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_report_refuses_names_unless_pseudonymised_or_allowed(tmp_path):
     from qualcode.errors import NamesInReport
 

@@ -1,7 +1,7 @@
 """The demo's report as a funder would get it: converted to PDF with LibreOffice and read back.
 
 One demo run (module fixture) is checked for: A4 pages, page numbers, a contents list
-that shows its entries, no word broken inside a table cell, alt text on every figure,
+that shows its entries with the page each heading sits on, no word broken inside a table cell, alt text on every figure,
 document properties from the report configuration, and no name from the demo's
 pseudonymisation key anywhere in the .docx, .html or .xlsx.
 """
@@ -65,6 +65,60 @@ def test_contents_list_shows_its_entries(demo, pdf):
     for title in sections:
         assert title in contents_page, f"{title!r} missing from the contents list"
     assert "Update Field" not in "\n".join(_pdf_text(pdf))
+
+
+def _layout_pages(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return text.split("\f")[:-1]
+
+
+def _contents_entries(pages: list[str]) -> list[tuple[str, int]]:
+    """(title, page) of each contents line, "Achieved sample ........ 4", in order."""
+    start = next(i for i, t in enumerate(pages) if re.search(r"^\s*Contents\s*$", t, re.M))
+    entries = []
+    for page in pages[start:start + 3]:
+        entries += [(m[1].strip(), int(m[2])) for m in re.finditer(r"^\s*(\S.*?)\s*\.{3,}\s*(\d+)\s*$", page, re.M)]
+    return entries
+
+
+def _check_contents_pages(pages: list[str], headings: list[str]) -> list[tuple[str, int]]:
+    """Every heading is listed, in order, with the page it sits on (a line of that page is the heading)."""
+    entries = _contents_entries(pages)
+    assert [title for title, _ in entries] == headings
+    numbers = [n for _, n in entries]
+    assert numbers == sorted(numbers) and numbers[0] >= 1
+    for title, number in entries:
+        lines = {" ".join(line.split()) for line in pages[number - 1].splitlines()}
+        assert title in lines, f"contents says {title!r} is on page {number}, but it is not there"
+    return entries
+
+
+def _docx_headings(path: Path) -> list[str]:
+    document = docx.Document(path)
+    return [p.text for p in document.paragraphs
+            if p.style.name in ("Heading 1", "Heading 2") and p.text != "Contents"]
+
+
+def test_contents_gives_the_page_each_heading_sits_on(demo, pdf):
+    entries = _check_contents_pages(_layout_pages(pdf), _docx_headings(demo / "report.docx"))
+    assert len({n for _, n in entries}) > 5  # a real spread of pages, not one number for all
+
+
+def test_report_with_pdf_puts_the_same_page_numbers_in_the_docx(demo, pdf, tmp_path):
+    """``qualcode report --pdf``: the PDF's contents is right, and Word's copy shows the same pages."""
+    from typer.testing import CliRunner
+
+    from qualcode.cli import app
+    from qualcode.demo import CODEBOOKS, TOC_FILE
+
+    out, written = tmp_path / "report.docx", tmp_path / "report.pdf"
+    result = CliRunner().invoke(app, ["report", str(demo / "demo.qc"), "--toc", str(CODEBOOKS / TOC_FILE),
+                                      "--out", str(out), "--pdf", str(written)])
+    assert result.exit_code == 0, result.output
+    entries = _check_contents_pages(_layout_pages(written), _docx_headings(out))
+    xml = zipfile.ZipFile(out).read("word/document.xml").decode()
+    shown = re.findall(r"PAGEREF _Toc(\d{8}) \\h.*?<w:t[^>]*>(\d*)</w:t>", xml)
+    assert [int(n) for _, n in shown] == [n for _, n in entries]
 
 
 def test_no_word_is_broken_inside_a_table_cell(demo, pdf):

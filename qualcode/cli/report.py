@@ -59,6 +59,8 @@ def report(
     toc: Optional[Path] = typer.Option(None, "--toc", help="The theory of change (YAML) to judge the evidence against."),
     out: Path = typer.Option(..., "--out", help="The Word report to write, e.g. report.docx."),
     html: Optional[Path] = typer.Option(None, "--html", help="Also write the report as one HTML page."),
+    pdf: Optional[Path] = typer.Option(None, "--pdf", help="Also write it as PDF, laid out by LibreOffice (needed); "
+                                       "the .docx's contents then shows the same page numbers."),
     codebook: List[Path] = typer.Option([], "--codebook", help="Codebook YAML(s) for the appendix (repeatable)."),
     coders: List[str] = typer.Option([], "--coders", help="Two or more coders for the agreement table: --coders A B."),
     template: Optional[Path] = typer.Option(None, "--template", help="Your copy of qualcode/templates/report.yaml."),
@@ -68,15 +70,17 @@ def report(
     as_json: bool = JsonOption,
     extra_coders: List[str] = typer.Argument(None, hidden=True),
 ) -> None:
-    """Write the evidence report (.docx, and .html with --html) from the project."""
+    """Write the evidence report (.docx, and .html with --html, .pdf with --pdf) from the project."""
     if out.suffix.lower() != ".docx":
         raise InputError(str(out), "the report is written as Word", "name the --out file .docx (add --html for HTML)")
+    if pdf is not None and pdf.suffix.lower() != ".pdf":
+        raise InputError(str(pdf), "--pdf names the PDF to write", "name the --pdf file .pdf")
     names = [*coders, *(extra_coders or [])]
     with working("writing the report", enabled=not as_json) as tick, Project.open(project) as p:
         built = build_report(p, toc=toc, codebooks=codebook, coders=names, template=template, level=level,
                              allow_names=allow_names, progress=tick)
-        tick("writing the files")
-        summary = report_files(built, out, html)
+        tick("writing the files (and laying out the PDF with LibreOffice)" if pdf else "writing the files")
+        summary = report_files(built, out, html, pdf)
     if as_json:
         emit(summary, True)
         return

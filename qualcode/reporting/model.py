@@ -130,10 +130,17 @@ class Report:
             out += [(2, b.text) for b in section.blocks if isinstance(b, Heading)]
         return out
 
-    def to_docx(self, path: str | Path) -> Path:
+    def to_docx(self, path: str | Path, pages: list[int] | None = None) -> Path:
+        """Write .docx; ``pages`` are the contents entries' pages from a render (``reporting.pdf``)."""
         from .word import render_docx
 
-        return render_docx(self, path)
+        return render_docx(self, path, pages)
+
+    def to_pdf(self, docx: str | Path, pdf: str | Path) -> Path:
+        """Write .docx and, laid out by LibreOffice, .pdf; the contents carries page numbers in both."""
+        from .pdf import write_pdf
+
+        return write_pdf(self, docx, pdf)
 
     def to_html(self, path: str | Path | None = None) -> str:
         from .html import render_html

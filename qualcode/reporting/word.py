@@ -9,8 +9,10 @@ Decisions, each from reading the rendered pages:
   date, version), which also fills the document properties; any first-page notice
   (an override of the name check) sits on it in bold.
 - The contents list is written out as paragraphs, so it shows in every viewer
-  without updating a field. Page numbers ("Page 3 of 20") are fields in the footer,
-  which every viewer computes as it lays out the pages.
+  without updating a field; each entry's page is a PAGEREF field to a bookmark on
+  its heading, which LibreOffice (and a PDF made with it) computes as it lays out
+  the pages. Page numbers ("Page 3 of 20") are fields in the footer, which every
+  viewer computes as it lays out the pages.
 - Tables: the caption is kept with the table, the header row repeats on each page,
   no row splits across pages, and column widths are set from the text: every column
   is at least as wide as its longest word, so no word is ever broken inside a cell;
@@ -23,7 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -39,8 +44,13 @@ CELL_PADDING_CM = 0.6  # the cell margins (0.19 cm a side in Word, a little more
 MAX_NATURAL_CHARS = 48  # a column never asks for more than this many characters per line
 
 
-def render_docx(report: Report, path: str | Path) -> Path:
-    """Write the report as .docx (see the module notes for the layout)."""
+def render_docx(report: Report, path: str | Path, pages: Sequence[int] | None = None) -> Path:
+    """Write the report as .docx (see the module notes for the layout).
+
+    ``pages``: the page of each contents entry (``report.headings()`` order) as a
+    LibreOffice render laid them out (``reporting.pdf``); they become the fields'
+    shown values, so Word shows them before it updates anything.
+    """
     from docx import Document
 
     path = Path(path)
@@ -53,19 +63,22 @@ def render_docx(report: Report, path: str | Path) -> Path:
     _footer(document.sections[0])
     _title_page(document, report)
     portrait_cm = _text_width_cm(document.sections[0])
+    marks = _Marks(list(pages or []))
     for section in report.sections:
         first = next((b for b in section.blocks if not isinstance(b, Paragraph)), None)
         # A section whose first table needs a landscape page opens on it, heading and all, rather than
         # leaving its heading alone on a portrait page; anything else goes back to portrait first.
         opens_wide = isinstance(first, Table) and _needs_landscape(first, portrait_cm)
         _orientation(document, report.config.paper, landscape=opens_wide)
-        document.add_heading(section.title, level=1)
+        title = _heading(document, section.title, 1)
+        if section.key != "contents":  # the contents does not list itself
+            marks.bookmark(title)
         before_first = True
         for block in section.blocks:
             before_first = before_first and block is not first
             if not isinstance(block, (Table, Figure)) and not (opens_wide and before_first):
                 _orientation(document, report.config.paper, landscape=False)
-            _block(document, block, report)
+            _block(document, block, report, marks)
     document.save(str(path))
     return path
 
@@ -182,33 +195,33 @@ def _title_page(document, report: Report) -> None:
     from docx.shared import Pt, RGBColor
 
     config = report.config
-    document.add_heading(report.title, level=0)
+    _heading(document, report.title, 0)
     if report.subtitle:
-        document.add_paragraph(report.subtitle, style=_style(document, "Subtitle"))
+        _paragraph(document, report.subtitle, "Subtitle")
     for line in (config.programme, config.organisation, config.byline(), config.date,
                  f"Version {config.version}" if config.version else ""):
         if line:
-            document.add_paragraph(line)
+            _paragraph(document, line)
     for notice in report.notices:
-        run = document.add_paragraph().add_run(notice)
+        run = _paragraph(document).add_run(notice)
         run.bold = True
         run.font.size = Pt(12)
         run.font.color.rgb = RGBColor(0xA0, 0x00, 0x00)
-    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    _paragraph(document).add_run().add_break(WD_BREAK.PAGE)
 
 
 # -- blocks -------------------------------------------------------------------------------
 
 
-def _block(document, block: Block, report: Report) -> None:
+def _block(document, block: Block, report: Report, marks: "_Marks") -> None:
     if isinstance(block, Heading):
-        document.add_heading(block.text, level=block.level)
+        marks.bookmark(_heading(document, block.text, block.level))
     elif isinstance(block, Paragraph):
-        document.add_paragraph(block.text, style=_style(document, block.style))
+        _paragraph(document, block.text, block.style)
     elif isinstance(block, Contents):
-        _contents(document, report)
+        _contents(document, report, marks)
     elif isinstance(block, QuoteBlock):
-        paragraph = document.add_paragraph(style=_style(document, "Quote"))
+        paragraph = _paragraph(document, style="Quote")
         paragraph.add_run(f"'{block.quote.shown}'")
         paragraph.add_run(f" ({block.quote.attribution})").italic = False
     elif isinstance(block, Table):
@@ -217,16 +230,62 @@ def _block(document, block: Block, report: Report) -> None:
         _figure(document, block, report)
 
 
-def _contents(document, report: Report) -> None:
-    """Every section and sub-heading, written out (no field to update)."""
+@dataclass
+class _Marks:
+    """Hands out the bookmarks the contents' page fields point at, in ``report.headings()`` order."""
+
+    pages: list[int]
+    count: int = 0
+
+    def bookmark(self, paragraph) -> None:
+        """Put bookmark ``_TocNNNNNNNN`` (Word's hidden-bookmark name) around the heading's text."""
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+        start.set(qn("w:id"), str(self.count))
+        start.set(qn("w:name"), bookmark_name(self.count))
+        end.set(qn("w:id"), str(self.count))
+        paragraph._p.insert(paragraph._p.index(paragraph.runs[0]._r) if paragraph.runs else len(paragraph._p), start)
+        paragraph._p.append(end)
+        self.count += 1
+
+    def page(self, index: int) -> str:
+        return str(self.pages[index]) if index < len(self.pages) else ""
+
+
+def bookmark_name(index: int) -> str:
+    """The bookmark of the ``index``-th contents entry (``_Toc00000003``).
+
+    >>> bookmark_name(3)
+    '_Toc00000003'
+    """
+    return f"_Toc{index:08d}"
+
+
+def _contents(document, report: Report, marks: _Marks) -> None:
+    """Every section and sub-heading, written out, each with the page its heading sits on.
+
+    The page is a PAGEREF field to a bookmark on the heading: LibreOffice (and so a PDF
+    made with it) computes it as it lays out the pages; Word shows the value stored
+    with the field (the page from a LibreOffice render when the report was written
+    with ``--pdf``) and recomputes it when fields update or the document is printed.
+    The entries are plain paragraphs, not a TOC field: nothing asks to be updated.
+    """
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
     from docx.shared import Cm
 
-    for level, text in report.headings():
-        paragraph = document.add_paragraph(text)
-        paragraph.paragraph_format.left_indent = Cm(0.8 * (level - 1))
-        paragraph.paragraph_format.space_after = 0
-        if level == 1:
-            paragraph.runs[0].bold = True
+    width = _text_width_cm(document.sections[-1])
+    for index, (level, text) in enumerate(report.headings()):
+        paragraph = _paragraph(document)
+        paragraph.add_run(text).bold = level == 1
+        paragraph.add_run("\t")
+        _field_runs(paragraph, f"PAGEREF {bookmark_name(index)} \\h", marks.page(index))
+        form = paragraph.paragraph_format
+        form.left_indent = Cm(0.8 * (level - 1))
+        form.space_after = 0
+        form.tab_stops.add_tab_stop(Cm(width - 0.8 * (level - 1) - 0.05), WD_TAB_ALIGNMENT.RIGHT,
+                                    WD_TAB_LEADER.DOTS)
 
 
 def _figure(document, block: Figure, report: Report) -> None:
@@ -256,8 +315,42 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 def _style(document, name: str) -> str:
     """The style if the document defines it, else Normal (user templates may lack some)."""
-    names = {s.name for s in document.styles}
-    return name if name in names else "Normal"
+    return name if name in _style_ids(document) else "Normal"
+
+
+def _paragraph(document, text: str = "", style: str | None = None):
+    """``document.add_paragraph`` with the style set by its id.
+
+    python-docx looks a style up by walking every style of the document for each
+    paragraph (two thirds of the time spent writing a long report); the ids are read
+    once per document instead.
+    """
+    paragraph = document.add_paragraph(text)
+    style_id = _style_ids(document).get(style or "Normal")
+    if style_id is not None:
+        paragraph._p.style = style_id
+    return paragraph
+
+
+def _heading(document, text: str, level: int):
+    """``document.add_heading`` through ``_paragraph``: Title for level 0, else Heading N."""
+    return _paragraph(document, text, "Title" if level == 0 else f"Heading {level}")
+
+
+def _style_ids(document) -> dict[str, str | None]:
+    """Style name -> style id (None for the default paragraph style), read once per document."""
+    ids = _STYLE_IDS.get(document.part)
+    if ids is None:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        default_id = default.style_id if default is not None else None
+        ids = {s.name: (None if s.style_id == default_id else s.style_id) for s in document.styles}
+        _STYLE_IDS[document.part] = ids
+    return ids
+
+
+_STYLE_IDS: "weakref.WeakKeyDictionary[Any, dict[str, str | None]]" = weakref.WeakKeyDictionary()  # by document part
 
 
 # -- tables -------------------------------------------------------------------------------
@@ -328,7 +421,7 @@ def _table_block(document, block: Table, report: Report) -> None:
     if block.note:
         from docx.shared import Pt
 
-        note = document.add_paragraph()
+        note = _paragraph(document)
         run = note.add_run(block.note)
         run.italic = True
         run.font.size = Pt(points)
@@ -346,7 +439,7 @@ def _docx_table(document, block: Table, table_style: str, widths: list[float], p
     frame = block.frame
     groups = dict(block.groups)
     table = document.add_table(rows=1, cols=len(frame.columns))
-    table.style = table_style if table_style in {s.name for s in document.styles} else "Table Grid"
+    table.style = table_style if _style(document, table_style) == table_style else "Table Grid"
     table.autofit = False
     _fixed_layout(table)
     for cell, title in zip(table.rows[0].cells, frame.columns):
@@ -420,7 +513,7 @@ def _shade(cell, colour: str) -> None:
 
 def _caption(document, label: str, number: int, text: str, keep_with_next: bool = False) -> None:
     """'Table 3: …' in the Caption style, the number a SEQ field Word can renumber."""
-    paragraph = document.add_paragraph(style=_style(document, "Caption"))
+    paragraph = _paragraph(document, style="Caption")
     paragraph.paragraph_format.keep_with_next = keep_with_next
     paragraph.add_run(f"{label} ")
     _field_runs(paragraph, f"SEQ {label} \\* ARABIC", str(number))
