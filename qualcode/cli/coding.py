@@ -18,7 +18,7 @@ pd = Lazy("pandas")
 from ..errors import InputError
 from .app import app
 from .location import ProjectArgument
-from .output import ColumnsOption, JsonOption, LimitOption, emit
+from .output import ColumnsOption, JsonOption, LimitOption, emit, working
 
 codings_app = typer.Typer(help="Import and export codings as CSV.", no_args_is_help=True)
 app.add_typer(codings_app, name="codings")
@@ -75,7 +75,7 @@ def learn_cmd(
     macro means; codes too poor to suggest from are marked refused, with the reason."""
     if predictions is not None and predictions.suffix.lower() != ".csv":
         raise InputError(str(predictions), "the predictions file is not a .csv", "name a file ending in .csv")
-    with Project.open(project) as p:
+    with working("learning", enabled=not as_json), Project.open(project) as p:
         report = learn.assess(p, folds=folds, unit=unit, min_examples=min_examples, threshold=threshold)
     if predictions is not None:
         report.predictions.to_csv(predictions, index=False)
@@ -112,7 +112,7 @@ def suggest_cmd(
     """Suggest codes for uncoded segments from the accepted coding (method 'learned'),
     at most --max-per-code per code; codes whose cross-validated figures are poor are
     refused with the reason unless named with --code."""
-    with Project.open(project) as p:
+    with working("suggesting", enabled=not as_json), Project.open(project) as p:
         result = learn.suggest(p, unit=unit, min_confidence=min_confidence, folds=folds, min_examples=min_examples,
                                codes=code or None, max_per_code=max_per_code)
     if as_json:

@@ -238,11 +238,13 @@ def emit(value: Any, as_json: bool, title: str | None = None, limit: int | None 
 
 @contextlib.contextmanager
 def working(label: str, enabled: bool = True) -> Iterator[Any]:
-    """A progress line on stderr while a long step runs: spinner, label, elapsed time.
+    """A progress line on stderr while a long step runs: spinner, label, bar, elapsed time.
 
     Yields a ``tick(description, advance=1)`` callable; with ``total`` unknown the bar
-    shows activity and the step being done. Shown only when stderr is a terminal, so
-    pipes, logs and ``--json`` stay clean.
+    shows activity and the step being done. The library's own steps
+    (``qualcode.progress.step``: folds, documents, sections) move the same bar while
+    the block runs. Shown only when stderr is a terminal, so pipes, logs and
+    ``--json`` stay clean.
 
     >>> with working("building report", enabled=False) as tick:
     ...     tick("tables")
@@ -251,6 +253,8 @@ def working(label: str, enabled: bool = True) -> Iterator[Any]:
         yield lambda description=None, advance=1, total=None: None
         return
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from ..progress import reporting_to
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=_console(stderr=True), transient=True) as bar:
@@ -262,4 +266,8 @@ def working(label: str, enabled: bool = True) -> Iterator[Any]:
             bar.update(task, advance=advance,
                        description=f"{label}: {description}" if description else label)
 
-        yield tick
+        def step(text: str, done: int | None, total: int | None) -> None:
+            bar.update(task, description=f"{label}: {text}", total=total, completed=done or 0)
+
+        with reporting_to(step):
+            yield tick

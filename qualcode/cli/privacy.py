@@ -17,7 +17,7 @@ from .lazy import Lazy, Project
 ps = Lazy("qualcode.pseudonymise")
 from .app import app
 from .location import ProjectArgument
-from .output import JsonOption, emit
+from .output import JsonOption, emit, working
 
 privacy_app = typer.Typer(help="Find personal identifiers, review them, replace them with labels.",
                           no_args_is_help=True)
@@ -40,7 +40,7 @@ def detect_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """List every identifier found, with a proposed label and its context."""
-    with Project.open(project) as p:
+    with working("finding identifiers", enabled=not as_json), Project.open(project) as p:
         found = ps.detect(p, names=names, key=key, documents=document or None,
                           model=None if model.lower() == "none" else model, workers=workers, scheduler=scheduler)
     summary = {"detections": len(found.rows), "by_type": found.counts(), "ner_model": found.model,
@@ -68,7 +68,7 @@ def apply_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Replace the confirmed identifiers, move codings with them, write the key."""
-    with Project.open(project) as p:
+    with working("pseudonymising", enabled=not as_json), Project.open(project) as p:
         report = ps.apply(p, detections, key, by=by)
     emit(report.to_dict(), as_json)
 

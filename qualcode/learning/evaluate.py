@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, NotEnoughData
+from ..progress import step
 from ..project import Project
 from .folds import document_folds
 from .model import INNER_FOLDS, Features, Platt, _classifier, best_f1_threshold
@@ -93,6 +94,7 @@ def _out_of_fold(pool: Pool, codes: list[str], folds: int, nested: bool = True) 
     fold_of = np.zeros(len(rows), dtype=int)
     matrix = np.column_stack([labels[c] for c in codes]) if codes else np.zeros((len(rows), 0), bool)
     for number, (train, test) in enumerate(document_folds(groups, matrix, folds), start=1):
+        step(f"cross-validating: fold {number} of {folds}", number - 1, folds)
         fold_of[test] = number
         features = Features.fit(pool, rows[train])
         x_train, x_test = features.transform(pool, rows[train]), features.transform(pool, rows[test])

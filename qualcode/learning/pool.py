@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from .. import store
 from ..errors import InputError, NotEnoughData
+from ..progress import counted
 from ..project import Project
 from ..segments import UNITS, is_participant_text, load_turns, segment_document
 
@@ -168,6 +169,13 @@ def _whole_documents(document: list[int], start: list[int], end: list[int], term
     return ids, [out[i][0] for i in ids], [out[i][1] for i in ids], [" ".join(out[i][2]) for i in ids]
 
 
+def _current_documents(project: Project) -> int:
+    """How many documents ``iter_texts`` will give (the progress bar's total)."""
+    d = store.documents
+    with project.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).where(d.c.superseded_by.is_(None))).scalar_one())
+
+
 def build_pool(project: Project, unit: str | None = "sentence", nlp: "Language | None" = None) -> Pool:
     """Segment every current document once and label the segments from the store.
 
@@ -185,7 +193,7 @@ def build_pool(project: Project, unit: str | None = "sentence", nlp: "Language |
                              .where(store.codes.c.status == "active").order_by(store.codes.c.id)).all()
     turns = load_turns(project)
     document, start, end, terms = [], [], [], []
-    texts = project.iter_texts()
+    texts = counted(project.iter_texts(), "segmenting documents", _current_documents(project))
     for doc, doc_id in nlp.pipe(((text, doc_id) for doc_id, text in texts), as_tuples=True, batch_size=32):
         spans = turns.get(doc_id, [])
         for seg in segment_document(doc.text, spans, "sentence" if unit == "document" else unit, doc=doc):

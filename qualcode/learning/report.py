@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from .. import store
 from ..agreement_stats import cohen_kappa
 from ..errors import InputError
+from ..progress import step
 from ..project import Project
 from .evaluate import Decision, _check_confidence, _evaluate, _require_training
 from .pool import Pool, _overlapping, build_pool
@@ -225,6 +226,7 @@ def assess(project: Project, folds: int = 5, unit: str | None = None, min_exampl
     pool = build_pool(project, unit, nlp)
     _require_training(project, pool)
     frame, decisions = _evaluate(pool, folds, min_examples, threshold)
+    step("kappa against each coder, out-of-fold decisions")
     crowd = people(pool)
     kappas = _kappa_columns(crowd)
     extra = pd.DataFrame([_kappas(crowd, code, decisions[code].predicted if code in decisions else None)

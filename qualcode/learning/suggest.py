@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, NotEnoughData, NotFoundError
+from ..progress import step
 from ..project import NewCoding, Project
 from .evaluate import Decision, _check_confidence, _evaluate, _require_training
 from .model import ALL_CODED, CALIBRATION, HELD_OUT, METHOD, MODEL, RANDOM_STATE, THRESHOLD_RULE, Features, _classifier
@@ -138,6 +139,7 @@ def suggest(project: Project, unit: str | None = None, min_confidence: float | N
             f"Fix: code more segments of these codes by hand, in at least two documents, "
             f"or name a code whose figures are poor with --code to have its suggestions anyway."
         )
+    step("fitting on every accepted coding")
     train_rows = np.flatnonzero(pool.trainable)
     features = Features.fit(pool, train_rows)
     x_train = features.transform(pool, train_rows)
@@ -148,7 +150,8 @@ def suggest(project: Project, unit: str | None = None, min_confidence: float | N
     trained_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     new, by_code, already, below, capped = [], {}, 0, 0, {}
     figures_of = cv.set_index("code")
-    for code, decision in decisions.items():
+    for number, (code, decision) in enumerate(decisions.items()):
+        step(f"suggesting {code}", number, len(decisions))
         y = pool.positive[code][pool.trainable]
         model = _classifier().fit(x_train, y)
         candidates = np.flatnonzero(~pool.covered[code])
@@ -186,6 +189,7 @@ def suggest(project: Project, unit: str | None = None, min_confidence: float | N
                 codebook_version=pool.codebook_version.get(code),
             ))
             by_code[code] = by_code.get(code, 0) + 1
+    step(f"writing {len(new):,} suggestions", len(decisions), len(decisions))
     ids = project.add_codings(new) if new else []
     thresholds = {code: round(d.threshold, 4) for code, d in decisions.items()}
     return SuggestResult(len(ids), by_code, refused, already, below, int(pool.trainable.sum()), trained_at, cv,

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from .. import store
 from ..errors import InputError, ValidationProblems
+from ..progress import counted, step
 from ..problems import Problem
 from ..project import Project
 from .detection import _resolve_overlaps
@@ -65,6 +66,7 @@ def apply(
     batch = f"{ACTION}-{stamp.replace(':', '')[:17]}-{uuid.uuid4().hex[:8]}"
     rejected = sum(r.decision == "reject" for r in rows)
     with scrubbing_transaction(project) as conn:  # committed or killed, no page keeps an original
+        step("reading the documents")
         texts = _texts(conn)
         spans = _confirmed_spans(project, rows, texts)
         mapping = assign_labels(spans, the_key, {})
@@ -79,9 +81,11 @@ def apply(
                 the_key.add(r.text, label, r.type)
         report = _rewrite(conn, texts, spans, the_key, actor, stamp, batch)
         report.rejected, report.key_file = rejected, str(key_path)
+        step("checking no original is left")
         report.residual = _residual(conn, the_key)
         _record(conn, report, spans, the_key, stamp)
         the_key.write(key_path)  # before commit: a failed write leaves the project as it was
+        step("committing (old pages overwritten)")
     if "://" in project.location:
         report.warnings.append("the project is not a SQLite file: the server's own logs and backups may keep "
                                "old text")
@@ -168,13 +172,14 @@ def _rewrite(conn: sa.Connection, texts: dict[int, str], spans: list[Detection],
     labels = {norm: label for norm, label in key.by_original.items()}
     pattern = _originals_pattern(key.originals.values())
     moved_codings = moved_turns = 0
-    for doc_id, doc_spans in by_doc.items():
+    for doc_id, doc_spans in counted(by_doc.items(), "replacing in documents, moving codings", len(by_doc)):
         reps = [Replacement(r.start, r.end, labels[normalise(r.text)]) for r in doc_spans]
         new_text = replace_text(texts[doc_id], reps)
         offsets = OffsetMap(reps)
         conn.execute(sa.update(store.documents).where(store.documents.c.id == doc_id).values(text=new_text))
         moved_turns += _move_turns(conn, doc_id, offsets)
         moved_codings += _move_codings(conn, doc_id, offsets, new_text, pattern, labels, actor, stamp, batch)
+    step("replacing in names, attributes and memos")
     other = _scrub_other_fields(conn, pattern, labels)
     replaced = Counter(r.type for r in spans)
     per_label = Counter(labels[normalise(r.text)] for r in spans)

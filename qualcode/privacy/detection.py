@@ -221,7 +221,7 @@ def detect(
     anywhere. ``workers`` (a local Dask cluster of that many processes) or ``scheduler``
     (a running one's address) run both passes on Dask workers, with the same result.
     """
-    from .passes import partition_runner, read_partitions
+    from .passes import counted_partitions, partition_runner, read_partitions
 
     detector = detector or Detector(names, model)
     key = key if isinstance(key, Key) else Key.read(key)
@@ -232,7 +232,7 @@ def detect(
         model_hits: list[Detection] = []
         lower: Counter[str] = Counter()
         capital: Counter[str] = Counter()
-        for part in runner.scan(read_partitions(project, docs)):
+        for part in runner.scan(counted_partitions(read_partitions(project, docs), "scanning documents", len(docs))):
             rule_hits += part.rule_hits
             model_hits += part.model_hits
             lower.update(part.lower)
@@ -249,7 +249,8 @@ def detect(
         plan = _propagation_plan(found, key)
         if plan is not None:
             named_in = _named_in(found)
-            for extra in runner.propagate(read_partitions(project, docs), plan, named_in):
+            partitions = counted_partitions(read_partitions(project, docs), "finding further occurrences", len(docs))
+            for extra in runner.propagate(partitions, plan, named_in):
                 found += extra
     rows = _resolve_overlaps(found)
     assign_labels(rows, key, detector.fixed_labels)

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from .. import store
 from ..errors import InputError
+from ..progress import step
 from .records import Detection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,6 +83,16 @@ def read_partitions(project: "Project", docs: list[dict[str, Any]]) -> Iterator[
         with project.engine.connect() as conn:
             rows = conn.execute(sa.select(d.c.id, d.c.name, d.c.text).where(d.c.id.in_(ids)).order_by(d.c.id))
             yield [{"id": i, "name": name, "text": text} for i, name, text in rows]
+
+
+def counted_partitions(partitions: Iterable[list[dict[str, Any]]], text: str,
+                       total: int) -> Iterator[list[dict[str, Any]]]:
+    """Pass the partitions on, telling the progress bar how many documents went before."""
+    done = 0
+    for docs in partitions:
+        step(f"{text} ({done:,} of {total:,})", done, total)
+        yield docs
+        done += len(docs)
 
 
 # -- where the passes run -------------------------------------------------------------
