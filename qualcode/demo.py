@@ -35,6 +35,7 @@ CODEBOOK_FILES = ("evaluation_framework.yaml", "dfe_practice_features.yaml", "si
 TOC_FILE = "toc_whole_family.yaml"
 PRIVATE = "private"  # under --out: the pseudonymisation key and detections (they hold the originals)
 CODERS = ("researcher_a", "researcher_b")
+SUMMARIES_FILE = "framework_summaries.csv"  # case,code,text,author: cells of the framework matrix
 
 
 @dataclass
@@ -81,12 +82,21 @@ def import_demo_codings(project: Project, corpus: Path = CORPUS) -> None:
         import_codings(project, corpus / f"codings_{coder}.csv")
 
 
+def import_demo_summaries(project: Project, corpus: Path = CORPUS) -> int:
+    """researcher_a's framework summaries for a few cells of the matrix (cases and staff)."""
+    from .framework_summaries import import_framework_summaries
+
+    path = corpus / SUMMARIES_FILE
+    return import_framework_summaries(project, path) if path.exists() else 0
+
+
 def build_demo_project(path: Path, corpus: Path = CORPUS, progress: bool = False) -> Project:
-    """A project with the corpus, codebooks and human codings: what notebooks start from."""
+    """A project with the corpus, codebooks, human codings and framework summaries: what notebooks start from."""
     project = Project.create(path)
     import_demo_corpus(project, corpus, progress=progress)
     load_demo_codebooks(project)
     import_demo_codings(project, corpus)
+    import_demo_summaries(project, corpus)
     return project
 
 
@@ -121,6 +131,7 @@ def run_demo(out: Path, corpus: Path = CORPUS, progress: bool = False) -> DemoRe
 
         books = load_demo_codebooks(project)
         import_demo_codings(project, corpus)
+        import_demo_summaries(project, corpus)
         run = autocode(project, books, progress=progress)
         tables["auto-coding (rules)"] = pd.DataFrame([{
             "documents": run.documents, "words": run.words, "codes": run.codes, "terms": run.terms,

@@ -14,7 +14,7 @@ paragraph (a case note, a survey comment) by its name alone.
 >>> reference_list([("Case notes N001", ""), ("W1 SW01", "t12"), ("W1 SW01", "t3"), ("W1 SW01", "t12")], limit=5)
 'Case notes N001; W1 SW01 t3, t12'
 >>> reference_list([("Doc A", "t1"), ("Doc A", "t2"), ("Doc B", "¶4")], limit=2)
-'Doc A t1, t2 (+1)'
+'Doc A t1; Doc B ¶4 (+1)'
 """
 
 from __future__ import annotations
@@ -131,23 +131,33 @@ def reference_list(references: Iterable[tuple[str, str]], limit: int = 6) -> str
     """``(document label, locator)`` pairs as one short line: each document once, its
     distinct locators in reading order; past ``limit`` locators, a count of the rest.
 
-    Documents keep the order they are given in (callers sort them); a document of one
-    paragraph has the empty locator and is cited by name.
+    The ``limit`` places are shared out over the documents in turn, so a participant
+    seen in two waves is cited in both. Documents keep the order they are given in
+    (callers sort them); a document of one paragraph has the empty locator and is cited
+    by name.
+
+    >>> reference_list([("W1", "t1"), ("W1", "t2"), ("W1", "t3"), ("W2", "t9")], limit=3)
+    'W1 t1, t2; W2 t9 (+1)'
     """
     by_document: dict[str, list[str]] = {}
     for label, locator in references:
         places = by_document.setdefault(label, [])
         if locator not in places:
             places.append(locator)
-    parts, shown, hidden = [], 0, 0
-    for label, places in by_document.items():
-        places = sorted(places, key=_locator_order)
-        room = max(limit - shown, 0)
-        kept, rest = places[:room], places[room:]
-        hidden += len(rest)
+    ordered = {label: sorted(places, key=_locator_order) for label, places in by_document.items()}
+    share = dict.fromkeys(ordered, 0)
+    room = limit
+    while room > 0 and any(share[label] < len(places) for label, places in ordered.items()):
+        for label, places in ordered.items():
+            if room and share[label] < len(places):
+                share[label] += 1
+                room -= 1
+    parts, hidden = [], 0
+    for label, places in ordered.items():
+        kept = places[:share[label]]
+        hidden += len(places) - len(kept)
         if not kept:
             continue
-        shown += len(kept)
         named = ", ".join(p for p in kept if p)
         parts.append(f"{label} {named}" if named else label)
     text = "; ".join(parts)

@@ -22,7 +22,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import store
-from .errors import InputError, NotFoundError
+from .errors import InputError
+from .framework_summaries import framework_summaries, import_framework_summaries, set_framework_summary  # noqa: F401
 from .locators import document_labels, document_parts, locators, reference_list
 from .matrix_rows import MISSING, natural, row_attributes, row_labels, row_order
 from .project import Project
@@ -434,80 +435,7 @@ def _places(project: Project, segments: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=segments.index, dtype=object)
 
 
-# -- framework summaries (memos of kind "framework" on a case or document × code) --------
-
-
-def framework_summaries(project: Project) -> pd.DataFrame:
-    """Every framework-cell summary: id, row, case, document, code, text, author, updated_at.
-
-    A summary sits on a case (a family) or, for a participant without a case, on one of
-    their documents; ``row`` is the framework-matrix row it belongs to either way.
-    """
-    m, c, d, k = store.memos, store.cases, store.documents, store.codes
-    query = (
-        sa.select(m.c.id, c.c.name.label("case"), m.c.document_id, d.c.name.label("document"),
-                  k.c.key.label("code"), m.c.text, m.c.author, m.c.updated_at)
-        .select_from(m.join(k, m.c.code_id == k.c.id).outerjoin(c, m.c.case_id == c.c.id)
-                     .outerjoin(d, m.c.document_id == d.c.id))
-        .where(m.c.kind == "framework")
-        .order_by(c.c.name.is_(None), c.c.name, m.c.document_id, k.c.id)  # cases first, then participants
-    )
-    with project.engine.connect() as conn:
-        result = conn.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    documents = project.documents()
-    by_document = dict(zip(documents["id"], row_labels(documents, "case"))) if not documents.empty else {}
-    frame.insert(1, "row", [case if isinstance(case, str) else by_document.get(doc, document)
-                            for case, doc, document in zip(frame["case"], frame["document_id"], frame["document"])])
-    return frame.drop(columns=["document_id"])
-
-
-def set_framework_summary(project: Project, case: str, code: str, text: str, author: str = "") -> int | None:
-    """Write (or replace) the summary of one case × code cell; empty text removes it.
-
-    ``case`` is a case's name, or a participant who has no case (a member of staff):
-    their summary is kept on their first document, which sits in their row. Returns
-    the memo id, or None when the summary was removed.
-
-    >>> set_framework_summary(project, "Family A", "voice", "Child seen alone at every visit.")  # doctest: +SKIP
-    >>> set_framework_summary(project, "SW01", "barrier", "Caseloads block direct work in both waves.")  # doctest: +SKIP
-    """
-    m = store.memos
-    with project.transaction() as conn:
-        case_id = conn.execute(sa.select(store.cases.c.id).where(store.cases.c.name == case)).scalar()
-        document_id = None if case_id is not None else _participant_document(conn, case)
-        if case_id is None and document_id is None:
-            raise NotFoundError(f"{project.location}: no case or participant {case!r}. Fix: use a case name from "
-                                "project.cases() or a participant from project.documents(), or set `case` or "
-                                "`participant` in the attributes at import.")
-        code_id = conn.execute(sa.select(store.codes.c.id).where(store.codes.c.key == code)).scalar()
-        if code_id is None:
-            raise NotFoundError(f"{project.location}: no code {code!r}. Fix: use a code key from project.codes().")
-        owner = m.c.case_id == case_id if case_id is not None else m.c.document_id == document_id
-        where = (m.c.kind == "framework", owner, m.c.code_id == code_id)
-        existing = conn.execute(sa.select(m.c.id).where(*where)).scalar()
-        if not text.strip():
-            conn.execute(sa.delete(m).where(*where))
-            return None
-        stamp = store.now()
-        if existing is not None:
-            conn.execute(sa.update(m).where(m.c.id == existing).values(text=text, author=author, updated_at=stamp))
-            return existing
-        return conn.execute(
-            sa.insert(m).values(kind="framework", case_id=case_id, document_id=document_id, code_id=code_id,
-                                text=text, author=author, created_at=stamp, updated_at=stamp).returning(m.c.id)
-        ).scalar_one()
-
-
-def _participant_document(conn: sa.Connection, participant: str) -> int | None:
-    """The first current document of a participant who has no case."""
-    d, a = store.documents, store.document_attributes
-    return conn.execute(
-        sa.select(d.c.id).select_from(d.join(a, a.c.document_id == d.c.id))
-        .where(a.c.key == "participant", a.c.value == participant, d.c.case_id.is_(None),
-               d.c.superseded_by.is_(None))
-        .order_by(d.c.id).limit(1)
-    ).scalar()
+# -- framework summaries (written in framework_summaries.py) in the cells ---------------
 
 
 def _summary_lookup(project: Project, rows: str, documents: pd.DataFrame, doc_rows: pd.Series,
@@ -528,6 +456,10 @@ def _summary_lookup(project: Project, rows: str, documents: pd.DataFrame, doc_ro
     names = dict(zip(codes["key"], codes["name"]))
     by_name = dict(zip(documents["name"], doc_rows))
     per_row = pd.Series(list(doc_rows)).value_counts().to_dict()
+    # set_framework_summary keeps a participant's summary on their first document: it speaks for the row.
+    no_case = documents["case"].isna() if "case" in documents.columns else pd.Series(True, index=documents.index)
+    own = documents[no_case].assign(_row=doc_rows[no_case].to_numpy()).sort_values("id").drop_duplicates("_row")
+    speaks_for_row = set(own["name"])
     labels = document_labels(documents["name"])
     out: dict[tuple[str, str], list[str]] = {}
     for case, document, code, text in zip(summaries["case"], summaries["document"], summaries["code"],
@@ -541,7 +473,7 @@ def _summary_lookup(project: Project, rows: str, documents: pd.DataFrame, doc_ro
         else:
             continue  # a superseded document's memo
         lead = []
-        if isinstance(document, str) and per_row.get(row, 0) > 1:
+        if isinstance(document, str) and per_row.get(row, 0) > 1 and document not in speaks_for_row:
             lead.append(labels.get(document, document))
         key = theme.get(code, code)
         if key != code:

@@ -368,6 +368,52 @@ def _members(codes: pd.DataFrame, level: int | None) -> dict[str, list[str]]:
     return out
 
 
+MATRIX_ATTRIBUTES = ("role", "wave")  # how the report attributes quotes; shown beside each row when recorded
+MATRIX_REFERENCES = 6  # places listed per cell before "(+N)"
+
+
+def _matrix(inputs: _Inputs, section: Section) -> bool:
+    """The framework matrix read theme by theme: a table per theme with a row per case or
+    participant coded under it (their role and wave, the summary, where it was coded).
+
+    Word pages cannot hold a dozen theme columns side by side, so the matrix is printed
+    one theme column at a time; the workbook (``qualcode matrix``) keeps the grid.
+    """
+    project, filters = inputs.project, inputs.filters
+    cells = matrices.framework_cells(project, "case", filters, MATRIX_REFERENCES, segments=inputs.segments)
+    shown = cells[(cells["codings"] > 0) | (cells["summary"] != "")]
+    if shown.empty:
+        inputs.omitted.append(f"{section.title}: left out — no theme is coded and no framework summary written.")
+        return False
+    documents = project.documents()
+    keys = [k for k in MATRIX_ATTRIBUTES if k in documents.columns]
+    described = matrices.row_description(project, "case", keys).set_index("row")
+    rows_in_all = cells["row"].nunique()
+    has_summaries = (cells["summary"] != "").any()
+    if not has_summaries:
+        section.blocks.append(Paragraph(
+            "No framework summaries have been written yet, so each row lists where the theme was coded. Summaries "
+            "are written per case or participant and theme (set_framework_summary, import_framework_summaries, or "
+            "qualcode memo add with --case or --document and --code)."))
+    row_title = matrices.column_title("case")
+    for (key, label), theme in shown.groupby(["theme", "theme_label"], sort=False):
+        frame = pd.DataFrame({row_title: theme["row"].to_numpy()})
+        for attribute in keys:
+            frame[matrices.column_title(attribute)] = [described.at[r, attribute] for r in theme["row"]]
+        if has_summaries:
+            frame["Summary"] = theme["summary"].to_numpy()
+        frame["Where coded"] = theme["references"].to_numpy()
+        frame["Codings"] = theme["codings"].to_numpy()
+        missing = rows_in_all - len(theme)
+        note = (f"{missing} of {rows_in_all} cases and participants have no coding or summary under this theme and "
+                "are not listed. t = speaker turn, ¶ = paragraph, (+N) = N more places.") if missing else \
+            "t = speaker turn, ¶ = paragraph, (+N) = N more places."
+        checked = tuple(c for c in frame.columns if c != "Codings")
+        section.blocks.append(inputs.numbers.table(f"Framework matrix: {label}", frame, note=note,
+                                                   check_names=checked))
+    return True
+
+
 def _survey(inputs: _Inputs, section: Section) -> bool:
     from ..survey import likert_table, survey_items_frame
 
@@ -426,5 +472,6 @@ def _codebook(inputs: _Inputs, section: Section) -> bool:
 
 _BUILDERS = {
     "about": _about, "contents": _contents, "sample": _sample, "evidence": _evidence, "impacts": _impacts,
-    "themes": _themes, "survey": _survey, "agreement": _agreement, "figures": _figures, "codebook": _codebook,
+    "themes": _themes, "matrix": _matrix, "survey": _survey, "agreement": _agreement, "figures": _figures,
+    "codebook": _codebook,
 }

@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..quotes import QuoteRules
 from .model import PAPER_SIZES_MM, ReportConfig
 
-SECTION_KEYS = ("about", "contents", "sample", "evidence", "impacts", "themes", "survey", "agreement",
+SECTION_KEYS = ("about", "contents", "sample", "evidence", "impacts", "themes", "matrix", "survey", "agreement",
                 "figures", "codebook")
 CONFIG_KEYS = ("programme", "authors", "date", "version", "organisation", "paper", "language")
 TOP_KEYS = ("title", "subtitle", "docx_template", "table_style", "quotes", "sections", *CONFIG_KEYS)
