@@ -79,7 +79,7 @@ def test_docx_has_headings_in_template_order(full):
     h1 = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert h1 == ["About this report", "Contents", "Achieved sample", "Evidence against the theory of change",
                   "Planned impacts", "Findings by theme", "Survey results", "Intercoder agreement",
-                  "Appendix: codebook"]
+                  "Appendix: framework matrix", "Appendix: codebook"]
     h2 = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
     assert h2 == ["Whole-family working", "Voice of the child", "Workload"]
     assert document.paragraphs[0].style.name == "Title"
@@ -193,8 +193,23 @@ def test_survey_agreement_and_codebook_tables(full):
     assert appendix.values.tolist()[:2] == [
         ["Whole-family working", "Work with the family as a whole.", "the family seen together", "single-child sessions"],
         ["\u2003Family seen together", "Seen together.", "", ""]]
-    assert "Agreement %" in [c.text for c in document.tables[-2].rows[0].cells]
+    assert any("Agreement %" in [c.text for c in t.rows[0].cells] for t in document.tables)
     assert report.omitted == []
+
+
+def test_framework_matrix_appendix_one_table_per_theme(full):
+    report, _, _ = full
+    tables = {t.caption: t for t in report.tables() if t.caption.startswith("Framework matrix: ")}
+    assert list(tables) == ["Framework matrix: Whole-family working", "Framework matrix: Voice of the child",
+                            "Framework matrix: Workload"]
+    voice = tables["Framework matrix: Voice of the child"].frame
+    assert list(voice.columns) == ["Case or participant", "Summary", "Where coded"]
+    # The case by its name with role and wave beneath; the participant without a case by role and number only.
+    assert voice["Case or participant"].tolist() == ["Family A\nparent; Social Worker\n1", "Team Manager 1\nWave 2"]
+    assert voice["Summary"].tolist()[0] == "The child's view is recorded at each visit."
+    # Every coder's codings count (alex and sam both coded the voice passages); each place is cited once.
+    assert voice["Where coded"].tolist() == ["FAM01 w1 t1; SW01 w1 t2\n4 codings", "TM01 w2 t1\n1 coding"]
+    assert "t = speaker turn" in tables["Framework matrix: Workload"].note
 
 
 def test_html_is_the_same_report(full):
@@ -265,7 +280,7 @@ def test_bad_template_messages(tmp_path, content, message):
 def test_shipped_template_lists_every_section():
     template = load_template()
     assert list(template.sections) == ["about", "contents", "sample", "evidence", "impacts", "themes", "survey",
-                                       "agreement", "codebook"]
+                                       "agreement", "matrix", "codebook"]
 
 
 def test_cli_report(full, tmp_path):

@@ -313,6 +313,7 @@ def _themes(inputs: _Inputs, section: Section) -> bool:
     members = _members(codes, filters.level)
     by_source = matrices.crosstab(project, "source_type", "segments", filters, segments=inputs.segments)
     summaries = matrices.framework_summaries(project)
+    row_names = _row_names(project) if not summaries.empty else {}
     table = frequencies[["name", "segments", "documents", "participants"]].rename(columns={
         "name": "Theme", "segments": "Coded segments", "documents": "Documents", "participants": "Participants"})
     section.blocks.append(inputs.numbers.table("Themes: coded segments, documents and participants", table,
@@ -340,11 +341,19 @@ def _themes(inputs: _Inputs, section: Section) -> bool:
                                                       else None)))
         own = summaries[summaries["code"] == row.code]
         for row_label, text in zip(own["row"], own["text"]):  # a case, or a participant without one
-            section.blocks.append(Paragraph(f"{row_label}: {text}", "List Bullet", from_data=True))
+            section.blocks.append(Paragraph(f"{row_names.get(row_label, row_label)}: {text}", "List Bullet",
+                                            from_data=True))
         if row.segments:
             selection = inputs.pool.select(members.get(row.code, [row.code]))
             section.blocks.extend(QuoteBlock(q) for q in selection.quotes)
     return True
+
+
+def _row_names(project: Project) -> dict[str, str]:
+    documents = project.documents()
+    described = matrices.row_description(project, "case", ["role"] if "role" in documents.columns else [])
+    described = described.set_index("row")
+    return report_row_names(documents, list(described.index), described.get("role"))
 
 
 def _theme_counts(row: Any, by_source: pd.Series | None) -> str:
@@ -396,22 +405,52 @@ def _matrix(inputs: _Inputs, section: Section) -> bool:
             "are written per case or participant and theme (set_framework_summary, import_framework_summaries, or "
             "qualcode memo add with --case or --document and --code)."))
     row_title = matrices.column_title("case")
+    names = report_row_names(documents, list(described.index), described.get("role"))
     for (key, label), theme in shown.groupby(["theme", "theme_label"], sort=False):
-        frame = pd.DataFrame({row_title: theme["row"].to_numpy()})
-        for attribute in keys:
-            frame[matrices.column_title(attribute)] = [described.at[r, attribute] for r in theme["row"]]
+        # Three columns fit a portrait page: who (with role and wave beneath), the summary, where coded.
+        who = ["\n".join([names[row], *(described.at[row, a] for a in keys
+                                         if described.at[row, a] and described.at[row, a] not in names[row])])
+               for row in theme["row"]]
+        frame = pd.DataFrame({row_title: who})
         if has_summaries:
             frame["Summary"] = theme["summary"].to_numpy()
-        frame["Where coded"] = theme["references"].to_numpy()
-        frame["Codings"] = theme["codings"].to_numpy()
+        frame["Where coded"] = [f"{refs}\n{n} coding{'s' if n != 1 else ''}" if n else "Not coded."
+                                for refs, n in zip(theme["references"], theme["codings"])]
         missing = rows_in_all - len(theme)
-        note = (f"{missing} of {rows_in_all} cases and participants have no coding or summary under this theme and "
-                "are not listed. t = speaker turn, ¶ = paragraph, (+N) = N more places.") if missing else \
-            "t = speaker turn, ¶ = paragraph, (+N) = N more places."
-        checked = tuple(c for c in frame.columns if c != "Codings")
+        note = ("t = speaker turn, ¶ = paragraph, (+N) = N more places."
+                + (f" Not listed: {missing} of the matrix's {rows_in_all} rows (cases, participants, and documents "
+                   "with neither, such as survey comments) with no coding or summary under this theme."
+                   if missing else ""))
         section.blocks.append(inputs.numbers.table(f"Framework matrix: {label}", frame, note=note,
-                                                   check_names=checked))
+                                                   check_names=tuple(frame.columns)))
     return True
+
+
+def report_row_names(documents: pd.DataFrame, rows: list[str], roles: pd.Series | None) -> dict[str, str]:
+    """How the report names each matrix row: a case by its name, a participant by role and number.
+
+    The report attributes people by role and wave, never by name, and a participant
+    attribute may hold a name: so "Team Manager 2" in the report stands for the
+    workbook's row of the second team manager (in the workbook's order).
+
+    >>> docs = pd.DataFrame({"case": ["C1", None, None], "participant": ["P9", "Jo Bloggs", "SW07"]})
+    >>> report_row_names(docs, ["C1", "Jo Bloggs", "SW07"], pd.Series({"Jo Bloggs": "Social Worker",
+    ...                                                                "SW07": "Social Worker"}))
+    {'C1': 'C1', 'Jo Bloggs': 'Social Worker 1', 'SW07': 'Social Worker 2'}
+    """
+    people = set(documents["participant"].dropna().astype(str)) if "participant" in documents.columns else set()
+    cases = set(documents["case"].dropna().astype(str)) if "case" in documents.columns else set()
+    counted: dict[str, int] = {}
+    out = {}
+    for row in rows:
+        if row in cases or row not in people:
+            out[row] = row  # a case, or a document standing alone (its display name)
+            continue
+        role = str(roles.get(row, "") or "") if roles is not None else ""
+        role = role if role and ";" not in role else "Participant"
+        counted[role] = counted.get(role, 0) + 1
+        out[row] = f"{role} {counted[role]}"
+    return out
 
 
 def _survey(inputs: _Inputs, section: Section) -> bool:
