@@ -26,7 +26,7 @@ from .project import Project
 from .survey import survey_evidence
 from .toc import KIND_SINGULAR, Node, StrengthRule, StrengthRules, TheoryOfChange
 from .toc import DEFAULT_STRENGTH_RULES  # noqa: F401  (used by the doctest of rate)
-from .judgements import JudgementRules, conflict_between, indicator_state, judge
+from .judgements import JudgementRules, as_assumption, conflict_between, indicator_state, judge
 
 JUDGED_KINDS = ("outcomes", "impacts", "assumptions")
 NO_WAVE = "(no wave)"
@@ -310,6 +310,8 @@ def _summary_row(node: Node, codes: list[str], segs: pd.DataFrame, indicators: p
     indicator = indicator_state(list(indicators["status"]) if not indicators.empty else [])
     conflict = conflict_between(direction, indicator)
     verdict, judgement, rule = judge(rating, direction, indicator, bool(conflict), judgement_rules)
+    if node.kind == "assumptions":
+        judgement = as_assumption(judgement)  # an assumption holds or not; it is not "achieved"
     judgement_reason = _judgement_reason(judgement, rule, rating, direction, direction_counts, metrics["segments"],
                                          indicator, conflict)
     return {

@@ -130,6 +130,39 @@ def conflict_between(direction: str, indicator: str) -> str:
     return ""
 
 
+# An assumption is not achieved; it holds or it does not. Verdict -> how an assumption's reads.
+ASSUMPTION_VERDICTS = {
+    "achieved": "held", "not achieved": "did not hold", "mixed": "mixed evidence on whether it held",
+    "conflict": "coded evidence and indicator disagree", "unclear": "unclear: few segments carry a direction",
+    "too little": "not evidenced",
+}
+_AS_ASSUMPTION = (  # (outcome wording, assumption wording), longest first
+    ("was not achieved", "did not hold"), ("was achieved", "held"),
+    ("not achieved on the indicator", "did not hold on the indicator"),
+    ("achieved on the indicator", "held on the indicator"),
+    ("too little evidence", "not evidenced: too little evidence"),
+)
+
+
+def as_assumption(judgement: str) -> str:
+    """A judgement reworded for an assumption: it held or did not hold, never "achieved".
+
+    Rules in the YAML are written for outcomes; the same rule, applied to an
+    assumption, reads as the assumption's own judgement.
+
+    >>> as_assumption("strong evidence that it was not achieved")
+    'strong evidence that it did not hold'
+    >>> as_assumption("achieved on the indicator; too little coded evidence to say how")
+    'held on the indicator; too little coded evidence to say how'
+    >>> as_assumption("too little evidence")
+    'not evidenced: too little evidence'
+    """
+    for outcome, assumption in _AS_ASSUMPTION:
+        if outcome in judgement:
+            return judgement.replace(outcome, assumption)
+    return judgement
+
+
 def judge(amount: str, direction: str, indicator: str, conflict: bool,
           rules: JudgementRules) -> tuple[str, str, int | None]:
     """``(verdict, judgement, rule number)``: the first rule that holds; ``unclear`` if none does."""

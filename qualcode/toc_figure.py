@@ -9,7 +9,8 @@ hand-made layout this replaces drew links across boxes).
 Each outcome and impact is filled by its judgement (achieved, not achieved, mixed,
 conflicting, unclear, too little evidence; a legend under the diagram says which is
 which, in words as well as colour) and carries its indicator status in words.
-Assumptions are listed under the diagram with their own judgement. Text is set at
+Column titles run along the top. Assumptions are listed under the diagram with their
+own judgement, worded for an assumption (held, did not hold, not evidenced). Text is set at
 ``FONT_PT`` and the drawing is fitted to the A4 text width, so ``print_font_size``
 tells the smallest size it prints at.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from .errors import InputError, ModelNotInstalled
 from .evidence import EvidenceResult
+from .judgements import ASSUMPTION_VERDICTS
 from .toc import Node, TheoryOfChange
 
 FONT = "Arial"
@@ -95,8 +97,11 @@ def toc_graph(toc: TheoryOfChange, result: EvidenceResult | None = None):
                         fontname=f"{FONT} Bold")
             for node in nodes:
                 column.node(node.id, **_box(node, verdicts.get(node.id), indicators.get(node.id), result is not None))
-    for i in range(len(columns) - 1):  # the headers in column order, invisibly chained
-        graph.edge(f"_head{i}", f"_head{i + 1}", style="invis")
+                # A flat edge from the title to each box puts the title first in its column, i.e. on top
+                # (dot placed it at the bottom); weight 0 leaves the boxes' order to the real links.
+                column.edge(f"_head{i}", node.id, style="invis", weight="0")
+    for i in range(len(columns) - 1):  # the titles in column order, chained straight so they line up in one row
+        graph.edge(f"_head{i}", f"_head{i + 1}", style="invis", weight="100")
     shown = {n.id for _, nodes in columns for n in nodes}
     for node in toc.nodes.values():
         for target in node.leads_to:
@@ -154,7 +159,7 @@ def _legend(toc: TheoryOfChange, verdicts: dict[str, str], judged: bool) -> str:
     if toc.assumptions:
         rows.append('<TR><TD ALIGN="LEFT"><B>Assumptions</B></TD></TR>')
     for i, node in enumerate(toc.assumptions, start=1):
-        verdict = VERDICT_STYLE.get(verdicts.get(node.id, ""), (None, None, ""))[2]
+        verdict = ASSUMPTION_VERDICTS.get(verdicts.get(node.id, ""), "")  # held / did not hold / not evidenced …
         text = f"A{i}. {node.name}" + (f": {verdict}" if verdict else "")
         rows.append(f'<TR><TD ALIGN="LEFT">{e(text)}</TD></TR>')
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>' if rows else ""

@@ -101,3 +101,34 @@ def test_cli_figure_and_evidence(tmp_path):
     text = runner.invoke(app, ["evidence", str(tmp_path / "p.qc"), "--toc", toc])
     assert "Gaps (no evidence):" in text.output and "none: no accepted codings" in text.output
     assert "too little evidence (rule 3)" in text.output and "NaN" not in text.output
+
+
+@pytest.mark.parametrize("name", ["toc_whole_family.yaml", "toc_four_strand.yaml"])
+def test_column_titles_run_along_the_top(name):
+    """dot put the titles under their columns; they belong above them, in one row."""
+    from qualcode.toc_figure import _columns, _pipe
+
+    toc = load_toc(CODEBOOKS / name)
+    layout = json.loads(_pipe(toc_graph(toc), "json"))
+    y = {o["name"]: float(o["pos"].split(",")[1]) for o in layout["objects"] if "pos" in o}  # y grows upwards
+    titles = [y[f"_head{i}"] for i in range(len(_columns(toc)))]
+    assert len(set(titles)) == 1  # one row
+    assert titles[0] > max(y[n] for n in toc.nodes if n in y)  # above every box
+
+
+def test_assumptions_read_as_held_or_not(tmp_path, whole_family):
+    from qualcode.judgements import ASSUMPTION_VERDICTS
+
+    with Project.create(tmp_path / "p.qc") as project:
+        result = evidence(project, whole_family)
+    assumptions = result.summary[result.summary["kind"] == "assumption"]
+    assert len(assumptions) == len(whole_family.assumptions)
+    assert not assumptions["judgement"].str.contains("achieved").any()  # an assumption holds; it is not achieved
+    result.summary.loc[result.summary["node"] == whole_family.assumptions[0].id, "verdict"] = "not achieved"
+    result.summary.loc[result.summary["node"] == whole_family.assumptions[1].id, "verdict"] = "achieved"
+    source = toc_graph(whole_family, result).source
+    assert f"A1. {whole_family.assumptions[0].name}: did not hold" in source
+    assert f"A2. {whole_family.assumptions[1].name}: held" in source
+    assert "A3. " in source and f": {ASSUMPTION_VERDICTS['too little']}" in source
+    legend = source[source.index("Assumptions"):]
+    assert "achieved" not in legend
