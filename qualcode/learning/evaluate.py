@@ -240,7 +240,8 @@ def _check_confidence(project: Project, value: float | None, option: str) -> Non
 
 
 def cross_validate(project: Project, folds: int = 5, unit: str | None = "sentence", min_examples: int = 8,
-                   threshold: float | None = None, nlp: "Language | None" = None) -> pd.DataFrame:
+                   threshold: float | None = None, nlp: "Language | None" = None,
+                   embeddings: bool = False) -> pd.DataFrame:
     """Cross-validated quality per code, with the counts behind it.
 
     Splits are grouped by document (at most one fold per coded document), shuffled with
@@ -268,7 +269,7 @@ def cross_validate(project: Project, folds: int = 5, unit: str | None = "sentenc
     if folds < 2:
         raise InputError(project.location, f"--folds {folds} is too few", "use 2 or more folds (5 is usual)")
     _check_confidence(project, threshold, "--threshold")
-    pool = build_pool(project, unit, nlp)
+    pool = build_pool(project, unit, nlp, embeddings=embeddings)
     _require_training(project, pool)
     frame, _ = _evaluate(pool, folds, min_examples, threshold)
     return frame

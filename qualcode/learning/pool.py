@@ -58,6 +58,10 @@ class Pool:
     # coder_kind), so figures can be set beside each person's own coding.
     accepted: pd.DataFrame | None = None
     unit_note: str = ""
+    # Optional sentence embeddings (``embeddings``): each segment's vector and the mean
+    # vector of its neighbours; None unless asked for.
+    vectors: np.ndarray | None = None
+    context_vectors: np.ndarray | None = None
 
     @property
     def n_documents(self) -> int:
@@ -176,12 +180,20 @@ def _current_documents(project: Project) -> int:
         return int(conn.execute(sa.select(sa.func.count()).where(d.c.superseded_by.is_(None))).scalar_one())
 
 
-def build_pool(project: Project, unit: str | None = "sentence", nlp: "Language | None" = None) -> Pool:
+def build_pool(project: Project, unit: str | None = "sentence", nlp: "Language | None" = None,
+               embeddings: bool = False) -> Pool:
     """Segment every current document once and label the segments from the store.
 
     ``unit=None`` follows the training data (``choose_unit``); ``"document"`` makes
-    each document's participant text one example.
+    each document's participant text one example. ``embeddings=True`` adds each
+    segment's sentence embedding and its neighbours' (the optional extra,
+    ``learning.embeddings``; ``ModelNotInstalled`` names the install when missing).
     """
+    embed = None
+    if embeddings:
+        from .embeddings import load_embedder
+
+        embed = load_embedder()  # before the slow part: a missing extra fails at once
     choice = choose_unit(project, unit)
     unit = choice.unit
     from ..nlp import load_pipeline
@@ -204,11 +216,25 @@ def build_pool(project: Project, unit: str | None = "sentence", nlp: "Language |
             start.append(seg.start)
             end.append(seg.end)
             terms.append(segment_terms(span) if span is not None else "")
+            if embed is not None:
+                raw.append(doc.text[seg.start:seg.end])
     if not document:
         raise NotEnoughData(f"{project.location}: the project has no participant text to learn from. "
                             f"Fix: import documents first (`qualcode import {project.location} PATH`).")
+    vectors = context_vectors = None
+    if embed is not None:
+        vectors = embed(raw)
     if unit == "document":
+        sentence_doc = np.array(document)
         document, start, end, terms = _whole_documents(document, start, end, terms)
+        if vectors is not None:
+            from .embeddings import document_vectors
+
+            vectors = document_vectors(vectors, sentence_doc, document)
+    elif vectors is not None:
+        from .embeddings import neighbour_vectors
+
+        context_vectors = neighbour_vectors(vectors, np.array(document), CONTEXT)
     pool_doc, pool_start, pool_end = np.array(document), np.array(start), np.array(end)
     accepted = codings[codings["status"] == "accepted"]
     trainable = np.isin(pool_doc, accepted["document_id"].unique())
@@ -221,7 +247,7 @@ def build_pool(project: Project, unit: str | None = "sentence", nlp: "Language |
     return Pool(unit, pool_doc, pool_start, pool_end, terms, trainable, positive, covered,
                 {key: version for key, version in codes}, neighbour_terms(terms, pool_doc),
                 keyword_hits(terms, [keywords[c] for c in keyword_codes]), keyword_codes,
-                accepted.reset_index(drop=True), choice.note)
+                accepted.reset_index(drop=True), choice.note, vectors, context_vectors)
 
 
 def _overlapping(doc: np.ndarray, start: np.ndarray, end: np.ndarray, spans: pd.DataFrame) -> np.ndarray:

@@ -207,7 +207,7 @@ def _excerpt(text: str) -> str:
 
 
 def assess(project: Project, folds: int = 5, unit: str | None = None, min_examples: int = 8,
-           threshold: float | None = None, nlp: "Language | None" = None) -> LearnReport:
+           threshold: float | None = None, nlp: "Language | None" = None, embeddings: bool = False) -> LearnReport:
     """Cross-validate the learned suggester and set it beside the people who coded.
 
     Per code: the figures of ``cross_validate`` (base rate, AP, AUC, threshold,
@@ -217,13 +217,15 @@ def assess(project: Project, folds: int = 5, unit: str | None = None, min_exampl
     coded) and ``kappa_<a>_vs_<b>`` for each pair of people who coded some of the
     same documents (on those documents). Kappa is on the learning unit: documents
     when the coding is of whole documents, sentences otherwise (``choose_unit``).
+    ``embeddings=True`` adds sentence-embedding features (the optional extra,
+    ``learning.embeddings``).
 
     >>> assess(project).table()      # doctest: +SKIP
     """
     if folds < 2:
         raise InputError(project.location, f"--folds {folds} is too few", "use 2 or more folds (5 is usual)")
     _check_confidence(project, threshold, "--threshold")
-    pool = build_pool(project, unit, nlp)
+    pool = build_pool(project, unit, nlp, embeddings=embeddings)
     _require_training(project, pool)
     frame, decisions = _evaluate(pool, folds, min_examples, threshold)
     step("kappa against each coder, out-of-fold decisions")
@@ -237,11 +239,12 @@ def assess(project: Project, folds: int = 5, unit: str | None = None, min_exampl
 
 
 def out_of_fold(project: Project, folds: int = 5, unit: str | None = None, min_examples: int = 8,
-                nlp: "Language | None" = None) -> pd.DataFrame:
+                nlp: "Language | None" = None, embeddings: bool = False) -> pd.DataFrame:
     """Every out-of-fold decision of the learned suggester, one row per segment (or
     document) and code: what the machine decided on a document it never saw, its
     score and calibrated confidence, the team's coding and each person's.
 
     >>> out_of_fold(project).query("outcome in ('FP', 'FN')")   # doctest: +SKIP
     """
-    return assess(project, folds=folds, unit=unit, min_examples=min_examples, nlp=nlp).predictions
+    return assess(project, folds=folds, unit=unit, min_examples=min_examples, nlp=nlp,
+                  embeddings=embeddings).predictions

@@ -20,7 +20,7 @@ from ..errors import InputError, NotEnoughData, NotFoundError
 from ..progress import step
 from ..project import NewCoding, Project
 from .evaluate import Decision, _check_confidence, _evaluate, _require_training
-from .model import ALL_CODED, CALIBRATION, HELD_OUT, METHOD, MODEL, RANDOM_STATE, THRESHOLD_RULE, Features, _classifier
+from .model import ALL_CODED, CALIBRATION, EMBEDDINGS, HELD_OUT, METHOD, MODEL, RANDOM_STATE, THRESHOLD_RULE, Features, _classifier
 from .pool import Pool, build_pool
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,7 +94,8 @@ MAX_PER_CODE = 50  # a review queue a person can work through; the most confiden
 
 def suggest(project: Project, unit: str | None = None, min_confidence: float | None = None, coder: str = METHOD,
             folds: int = 5, min_examples: int = 8, nlp: "Language | None" = None,
-            codes: Sequence[str] | None = None, max_per_code: int | None = MAX_PER_CODE) -> SuggestResult:
+            codes: Sequence[str] | None = None, max_per_code: int | None = MAX_PER_CODE,
+            embeddings: bool = False) -> SuggestResult:
     """Train on the accepted codings and write suggestions for segments not yet coded.
 
     A segment is suggested for a code when its calibrated confidence reaches the code's
@@ -115,13 +116,15 @@ def suggest(project: Project, unit: str | None = None, min_confidence: float | N
     (``quality_refusal``) are refused with the reason unless named in ``codes``, and
     at most ``max_per_code`` suggestions per code are written, the most confident
     (``None``: no cap); ``capped`` says how many each code left out. ``unit=None``
-    follows the training data (``choose_unit``).
+    follows the training data (``choose_unit``). ``embeddings=True`` adds
+    sentence-embedding features (the optional extra, ``learning.embeddings``); the
+    provenance's ``model`` says so.
     """
     _check_confidence(project, min_confidence, "--min-confidence")
     if max_per_code is not None and max_per_code < 1:
         raise InputError(project.location, f"--max-per-code {max_per_code} is under 1",
                          "give 1 or more suggestions per code (50 is the default)")
-    pool = build_pool(project, unit, nlp)
+    pool = build_pool(project, unit, nlp, embeddings=embeddings)
     _require_training(project, pool)
     named = _named_codes(project, pool, codes)
     cv, decisions = _evaluate(pool, folds, min_examples, min_confidence)
@@ -161,7 +164,7 @@ def suggest(project: Project, unit: str | None = None, min_confidence: float | N
         probability = decision.platt(_candidate_scores(model, decision, x_all, candidates, pool.trainable, position))
         figures = figures_of.loc[code]
         provenance = {
-            "model": MODEL, "calibration": CALIBRATION, "unit": pool.unit, "trained_at": trained_at,
+            "model": f"{MODEL} {EMBEDDINGS}" if embeddings else MODEL, "calibration": CALIBRATION, "unit": pool.unit, "trained_at": trained_at,
             "threshold": round(decision.threshold, 4),
             "threshold_rule": "given" if min_confidence is not None else THRESHOLD_RULE,
             "training_segments": int(len(y)), "positives": int(y.sum()), "negatives": int((~y).sum()),
