@@ -204,7 +204,7 @@ def build_pool(project: Project, unit: str | None = "sentence", nlp: "Language |
         codes = conn.execute(sa.select(store.codes.c.key, store.codes.c.codebook_version)
                              .where(store.codes.c.status == "active").order_by(store.codes.c.id)).all()
     turns = load_turns(project)
-    document, start, end, terms = [], [], [], []
+    document, start, end, terms, raw = [], [], [], [], []
     texts = counted(project.iter_texts(), "segmenting documents", _current_documents(project))
     for doc, doc_id in nlp.pipe(((text, doc_id) for doc_id, text in texts), as_tuples=True, batch_size=32):
         spans = turns.get(doc_id, [])
