@@ -126,7 +126,7 @@ def autocode(
     started = time.perf_counter()
     books = [_as_codebook(c) for c in codebooks]
     nlp = load_pipeline(model)
-    rules = RuleSet.build(books, nlp)
+    rules = RuleSet.cached(books, nlp)
     if not rules.codes:
         files = ", ".join(getattr(b, "_file", b.id) for b in books) or "(no codebook given)"
         raise CodebookError(files, "no code has keywords, exact phrases, patterns or regexes to match",

@@ -33,7 +33,9 @@ A term shared by several codes is one matcher entry pointing at all of them.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
@@ -410,6 +412,29 @@ class RuleSet:
                     builder.add(codebook, code)
         return builder.finish()
 
+    @classmethod
+    def cached(cls, codebooks: Iterable["Codebook"], nlp: "Language") -> "RuleSet":
+        """``build``, once per process for the same codebooks (by content) and pipeline.
+
+        Compiling parses every term with spaCy: about as long as matching 20,000
+        words, so a notebook or service that auto-codes again with the same codebooks
+        skips it. A RuleSet holds nothing of the documents it ran on but caches of
+        word forms, so sharing it between runs changes no result.
+
+        >>> from qualcode.nlp import load_pipeline
+        >>> RuleSet.cached([], load_pipeline()) is RuleSet.cached([], load_pipeline())
+        True
+        """
+        books = list(codebooks)
+        key = hashlib.sha256(pickle.dumps(books)).hexdigest()
+        found = _BUILT.get(key)
+        if found is None or found[0] is not nlp:
+            found = (nlp, cls.build(books, nlp))
+            if len(_BUILT) >= _BUILT_KEPT:
+                del _BUILT[next(iter(_BUILT))]  # the oldest: memory stays bounded
+            _BUILT[key] = found
+        return found[1]
+
     def find(self, doc: "Doc", text: str) -> list[Hit]:
         """Every hit of every code in ``doc`` of ``text`` (vetoes and filters are applied later).
 
@@ -460,6 +485,10 @@ class RuleSet:
         strings = doc.vocab.strings
         return [VetoHit(strings[label].split(":", 1)[1], start, end, doc[start].idx)
                 for label, start, end in self.veto(doc)]
+
+
+_BUILT: dict[str, tuple["Language", RuleSet]] = {}  # by the codebooks' pickled content, oldest first
+_BUILT_KEPT = 4
 
 
 class _Builder:
