@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import orjson
@@ -121,11 +122,18 @@ def document_rows(doc: "Doc", text: str, doc_id: int, turns: list[TurnSpan], rul
     vetoes = rules.vetoes(doc) if any(codes[h.code].veto for h in hits) else []
     veto_ends = [v.end for v in vetoes]  # sorted: veto terms do not overlap in practice
     groups: dict[tuple[int, int], tuple[Segment, list[tuple[Hit, str | None]]]] = {}
+    participant: dict[int, bool] = {}  # by segment start: is_participant_text, asked once per segment
     for hit in hits:
         code = codes[hit.code]
         segment = containing(code.segment, hit.start_char, hit.end_char)
-        if segment is None or (code.speakers != "all" and not is_participant_text(segment, turns)):
+        if segment is None:
             continue
+        if code.speakers != "all":
+            said = participant.get(segment.start)
+            if said is None:
+                said = participant[segment.start] = is_participant_text(segment, turns)
+            if not said:
+                continue
         veto = _veto(hit, code, vetoes, veto_ends, segments, doc) if vetoes and code.veto else None
         key = (segment.start, hit.code)
         group = groups.get(key)
@@ -195,23 +203,40 @@ def _confidence(hit: Hit) -> float:
 def _one_hit_row(text: str, doc_id: int, segment: Segment, code: CodeRules, code_id: int, hit: Hit,
                  model: str) -> tuple:
     """``_row`` for a segment holding one hit and no veto, without the grouping: the
-    same row, built with the same arithmetic (a test compares the two)."""
-    kind = hit.kind
-    confidence = BASE_CONFIDENCE[kind] * hit.score if kind == "fuzzy" else BASE_CONFIDENCE[kind]
-    miss = 1.0 * (1.0 - confidence)
+    same row, built with the same arithmetic and the same JSON (a test compares the
+    two). Most suggestions are of this kind, so the provenance's fixed part is encoded
+    once per term (``_provenance_head``) and only the matched text and offsets per row."""
+    kind, score = hit.kind, hit.score
+    if kind == "fuzzy":
+        confidence = round(min(1.0 - 1.0 * (1.0 - BASE_CONFIDENCE[kind] * score), MAX_CONFIDENCE), 3)
+        score_json = orjson.dumps(round(score, 3))
+    else:
+        confidence = _ONE_HIT_CONFIDENCE[kind]
+        score_json = _SCORE_JSON.get(score) or orjson.dumps(round(score, 3))
+    head, method = _provenance_head(kind, hit.term, code.codebook, code.codebook_version, model, segment.unit)
     found = text[hit.start_char:hit.end_char]
+    provenance = b"%b%b,\"start\":%d,\"end\":%d,\"score\":%b}]}" % (
+        head, orjson.dumps(found), hit.start_char, hit.end_char, score_json)
     explanation = _describe(text, hit, 1)
     if segment.turn is not None:
         explanation += f"; in turn {segment.turn + 1}" + (f" ({segment.speaker})" if segment.speaker else "")
-    provenance = {
-        "rule": kind, "term": hit.term, "codebook": code.codebook, "codebook_version": code.codebook_version,
-        "model": model, "segment": segment.unit,
-        "matches": [{"rule": kind, "term": hit.term, "text": found, "start": hit.start_char, "end": hit.end_char,
-                     "score": round(hit.score, 3)}],
-    }
-    return (doc_id, code_id, segment.start, segment.end, STATUS, round(min(1.0 - miss, MAX_CONFIDENCE), 3),
-            f"rules:{kind}", orjson.dumps(provenance).decode(), explanation, code.codebook_version, None,
-            text[segment.start:segment.end][:SNIPPET_CHARS])
+    start, end = segment.start, segment.end
+    return (doc_id, code_id, start, end, STATUS, confidence, method, provenance.decode(), explanation,
+            code.codebook_version, None, text[start:min(end, start + SNIPPET_CHARS)])
+
+
+# A lone hit's confidence by kind (fuzzy ones scale with their score), as ``_row`` computes it.
+_ONE_HIT_CONFIDENCE = {kind: round(min(1.0 - 1.0 * (1.0 - base), MAX_CONFIDENCE), 3)
+                       for kind, base in BASE_CONFIDENCE.items()}
+_SCORE_JSON = {1.0: orjson.dumps(1.0)}
+
+
+@lru_cache(maxsize=65536)
+def _provenance_head(kind: str, term: str, codebook: str, version: str, model: str, unit: str) -> tuple[bytes, str]:
+    """The JSON of a one-hit provenance up to its match's text, and the method."""
+    whole = orjson.dumps({"rule": kind, "term": term, "codebook": codebook, "codebook_version": version,
+                          "model": model, "segment": unit, "matches": [{"rule": kind, "term": term, "text": ""}]})
+    return whole[:-len(b'""}]}')], f"rules:{kind}"
 
 
 def _row(text: str, doc_id: int, segment: Segment, code: CodeRules, code_id: int, hits: list[Hit],
