@@ -33,6 +33,8 @@ Decisions:
 from __future__ import annotations
 
 import gc
+import hashlib
+import pickle
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -278,7 +280,15 @@ def _source_text(book: "Codebook") -> str:
     path = Path(getattr(book, "_file", ""))
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
         return path.read_text(encoding="utf-8")
-    return book.to_yaml()
+    key = hashlib.sha256(pickle.dumps(book)).hexdigest()  # by content: writing YAML takes a while
+    if key not in _YAML_OF:
+        if len(_YAML_OF) >= 16:
+            del _YAML_OF[next(iter(_YAML_OF))]
+        _YAML_OF[key] = book.to_yaml()
+    return _YAML_OF[key]
+
+
+_YAML_OF: dict[str, str] = {}  # a codebook's YAML form, by its pickled content, oldest first
 
 
 def _existing(conn: sa.Connection, coder: str, document_ids: list[int]) -> set[tuple[int, int, int, int]]:

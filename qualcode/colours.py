@@ -73,7 +73,10 @@ def distance(a: str, b: str) -> float:
 
 
 def _delta(p: tuple[float, float, float], q: tuple[float, float, float]) -> float:
-    return sum((x - y) ** 2 for x, y in zip(p, q)) ** 0.5
+    # Written out rather than sum() over a generator (auto-coding a fresh project loads
+    # codebooks, and this ran ten thousand times there); the same additions in the same
+    # order, so the same float: 0 + a is a.
+    return ((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 + (p[2] - q[2]) ** 2) ** 0.5
 
 
 @lru_cache(maxsize=None)

@@ -6,13 +6,13 @@ document is scanned once whatever the number of codes:
 - keywords: one ``PhraseMatcher`` on ``LEMMA`` ("held group supervisions" matches the
   keyword "group supervision"); a keyword written with a space also matches with a
   hyphen and the other way round ("key worker" / "key-worker");
-- exact phrases: one ``PhraseMatcher`` on ``LOWER``;
+- exact phrases: one ``PhraseMatcher`` on ``LOWER``, shared with the vetoes;
 - token patterns: one spaCy ``Matcher``;
 - regular expressions: compiled once, as written (add ``(?i)`` to ignore case), and
   matched within one line of the text (``^``/``$`` are a line's start and end); only
   lines holding the pattern's required literal are searched;
 - fuzzy: ``FuzzyIndex`` (rapidfuzz), for codes with ``fuzzy: true``;
-- vetoes: one ``PhraseMatcher`` on ``LOWER`` over every code's veto terms.
+- vetoes: every code's veto terms, in that same ``LOWER`` matcher (one pass for both).
 
 A term shared by several codes is one matcher entry pointing at all of them.
 
@@ -394,11 +394,11 @@ class RuleSet:
 
     codes: list[CodeRules]
     lemma: PhraseMatcher
-    exact: PhraseMatcher
+    lower: PhraseMatcher  # exact phrases and veto terms: one pass over LOWER for both
     patterns: PatternMatcher
     regexes: list["Regex"]
     fuzzy: FuzzyIndex
-    veto: PhraseMatcher
+    veto_keys: frozenset[int]  # the labels in ``lower`` that are veto terms
     labels: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)  # hash -> [(code, kind, term)]
     n_terms: int = 0
 
@@ -440,10 +440,16 @@ class RuleSet:
 
         ``text`` is the string ``doc`` was made from: ``doc.text`` would rebuild it.
         """
-        matches = []
-        for matcher in (self.lemma, self.exact, self.patterns):
-            if len(matcher):
-                matches.extend(matcher(doc))
+        matches = self.lemma(doc) if len(self.lemma) else []
+        if len(self.lower):
+            lower = self.lower(doc)
+            if self.veto_keys:  # kept for ``vetoes``: the same pass found them
+                keys = self.veto_keys
+                doc.user_data[_VETOES_KEY] = (self, len(doc), [m for m in lower if m[0] in keys])
+                lower = [m for m in lower if m[0] not in keys]
+            matches.extend(lower)
+        if len(self.patterns):
+            matches.extend(self.patterns(doc))
         hits = []
         if matches:
             labels, starts, ends = zip(*matches)
@@ -480,11 +486,18 @@ class RuleSet:
 
     def vetoes(self, doc: "Doc") -> list[VetoHit]:
         """Every veto term in ``doc``, in order."""
-        if not len(self.veto):
+        if not self.veto_keys:
             return []
+        kept = doc.user_data.get(_VETOES_KEY)
+        if kept is not None and kept[0] is self and kept[1] == len(doc):
+            found = kept[2]
+        else:
+            found = [m for m in self.lower(doc) if m[0] in self.veto_keys]
         strings = doc.vocab.strings
-        return [VetoHit(strings[label].split(":", 1)[1], start, end, doc[start].idx)
-                for label, start, end in self.veto(doc)]
+        return [VetoHit(strings[label].split(":", 1)[1], start, end, doc[start].idx) for label, start, end in found]
+
+
+_VETOES_KEY = "qualcode.vetoes"  # in Doc.user_data: (RuleSet, Doc length, veto matches) from ``find``
 
 
 _BUILT: dict[str, tuple["Language", RuleSet]] = {}  # by the codebooks' pickled content, oldest first
@@ -541,9 +554,9 @@ class _Builder:
     def finish(self) -> RuleSet:
         vocab = self.nlp.vocab
         lemma = self._lemma_matcher()
-        exact = PhraseMatcher(vocab, attr="LOWER")
+        lower = PhraseMatcher(vocab, attr="LOWER")
         for label, term in self.exact_terms.items():
-            exact.add(label, [self.nlp.make_doc(term)])
+            lower.add(label, [self.nlp.make_doc(term)])
         patterns = PatternMatcher(vocab)
         for label, pattern in self.patterns:
             try:
@@ -552,11 +565,12 @@ class _Builder:
                 raise CodebookError(label.split(":")[1], f"token pattern {pattern} is not valid ({exc})",
                                     "write patterns as spaCy Matcher token patterns, e.g. "
                                     "[{LEMMA: scale}, {LIKE_NUM: true}]") from exc
-        veto = PhraseMatcher(vocab, attr="LOWER")
+        veto_keys = set()
         for term in sorted(self.veto_terms):
             variants = [term] + (["n't"] if term == "not" else [])
-            veto.add(f"veto:{term}", [self.nlp.make_doc(v) for v in variants])
-        return RuleSet(self.codes, lemma, exact, patterns, self.regexes, self._fuzzy(), veto,
+            lower.add(f"veto:{term}", [self.nlp.make_doc(v) for v in variants])
+            veto_keys.add(vocab.strings[f"veto:{term}"])
+        return RuleSet(self.codes, lemma, lower, patterns, self.regexes, self._fuzzy(), frozenset(veto_keys),
                        self.labels, self.n_terms)
 
     def _lemma_matcher(self) -> PhraseMatcher:
