@@ -101,11 +101,14 @@ class LookupLemmatizer:
             return doc
         # One lookup per distinct form, written back as one array: walking the Doc
         # token by token costs more than the lookups themselves.
-        forms, where = np.unique(doc.to_array(ORTH), return_inverse=True)
+        read = _read_by_splitter(doc)
+        forms, where = np.unique(read.table[:, 0] if read is not None else doc.to_array(ORTH), return_inverse=True)
         by_orth = self._by_orth
         lemmas = np.array([by_orth[orth] if orth in by_orth else self._lemma_id(doc, orth) for orth in forms.tolist()],
-                          dtype=np.uint64)
-        doc.from_array([LEMMA], lemmas[where])
+                          dtype=np.uint64)[where]
+        doc.from_array([LEMMA], lemmas)
+        if read is not None:
+            read.lemma = lemmas
         return doc
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None) -> None:
@@ -141,15 +144,27 @@ class TokenColumns:
     ATTRS = (IDX, LENGTH, LOWER, LEMMA, SENT_START, IS_LEFT_PUNCT, SPACY)
 
     def __init__(self, doc: Doc):
-        table = doc.to_array(list(self.ATTRS)) if len(doc) else np.zeros((0, len(self.ATTRS)), dtype=np.uint64)
+        read = _read_by_splitter(doc)
+        if read is not None and read.lemma is not None:
+            # The built-in pipeline read these with the sentence splitter's own walk
+            # and set the rest itself: no second walk of the Doc.
+            table, self.lemma, starts = read.table, read.lemma, read.sent_start
+            self.idx = table[:, 3].astype(np.int64)
+            self.end = self.idx + table[:, 4].astype(np.int64)
+            self.lower = table[:, 5]
+            self.left_punct = table[:, 6] == 1
+            self.space = table[:, 7] == 1
+        else:
+            table = doc.to_array(list(self.ATTRS)) if len(doc) else np.zeros((0, len(self.ATTRS)), dtype=np.uint64)
+            self.idx = table[:, 0].astype(np.int64)  # where each token starts (characters)
+            self.end = self.idx + table[:, 1].astype(np.int64)  # where it ends
+            self.lower = table[:, 2]
+            self.lemma = table[:, 3]
+            starts = table[:, 4]
+            self.left_punct = table[:, 5] == 1  # "(", "[", an opening quote
+            self.space = table[:, 6] == 1  # followed by a space
         self.length = len(doc)
-        self.idx = table[:, 0].astype(np.int64)  # where each token starts (characters)
-        self.end = self.idx + table[:, 1].astype(np.int64)  # where it ends
-        self.lower = table[:, 2]
-        self.lemma = table[:, 3]
-        self.sent_start = table[:, 4].astype(np.int64)  # 1 starts a sentence, -1 does not, 0 unknown
-        self.left_punct = table[:, 5] == 1  # "(", "[", an opening quote
-        self.space = table[:, 6] == 1  # followed by a space
+        self.sent_start = starts.astype(np.int64)  # 1 starts a sentence, -1 does not, 0 unknown
 
     def column(self, attr: int) -> np.ndarray:
         """The LOWER or LEMMA column, by spaCy attribute id."""
@@ -170,6 +185,30 @@ def token_columns(doc: Doc) -> TokenColumns:
 
 
 _COLUMNS_KEY = "qualcode.token_columns"
+
+
+class _SplitterRead:
+    """What the sentence splitter read of a long Doc in its one walk, for the built-in
+    pipeline's next steps: the lemmatiser takes ORTH from it and leaves its lemmas
+    here, and ``TokenColumns`` takes everything from it. Token attributes cannot change
+    without changing the Doc's length in these pipelines; the sentence starts and
+    lemmas are the ones the two components wrote, and they run last."""
+
+    ATTRS = (ORTH, IS_PUNCT, SENT_START, IDX, LENGTH, LOWER, IS_LEFT_PUNCT, SPACY)
+
+    def __init__(self, table: np.ndarray, sent_start: np.ndarray):
+        self.length = len(table)
+        self.table = table
+        self.sent_start = sent_start
+        self.lemma: np.ndarray | None = None
+
+
+_READ_KEY = "qualcode.splitter_read"
+
+
+def _read_by_splitter(doc: Doc) -> _SplitterRead | None:
+    read = doc.user_data.get(_READ_KEY)
+    return read if read is not None and read.length == len(doc) else None
 
 
 def among(values: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
@@ -238,7 +277,7 @@ class SentenceSplitter:
         n = len(doc)
         if not n:
             return doc
-        columns = doc.to_array([ORTH, IS_PUNCT, SENT_START])
+        columns = doc.to_array(list(_SplitterRead.ATTRS))  # the rest is for the next steps
         ends = among(columns[:, 0], self._hashes)  # tokens that can end a sentence
         words = ~ends & (columns[:, 1] == 0)
         ends_before = np.cumsum(ends)  # at a word token: sentence-end tokens before it
@@ -250,6 +289,7 @@ class SentenceSplitter:
         current = columns[:, 2]
         marks = np.where(current == 0, np.where(starts, 1, -1).astype(np.int64).astype(np.uint64), current)
         doc.from_array([SENT_START], marks)
+        doc.user_data[_READ_KEY] = _SplitterRead(columns, marks)
         return doc
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -106,3 +107,23 @@ def _spacy_sentencizer():
     reference = spacy.blank("en")
     reference.add_pipe("sentencizer")
     return reference
+
+
+def test_token_columns_from_the_splitters_read_equal_a_fresh_read():
+    """The built-in pipeline hands TokenColumns what its sentence splitter read; they must be
+    the columns a fresh walk of the finished Doc gives (sentence starts and lemmas included)."""
+    import numpy as np
+
+    pipeline = nlp.load_pipeline()
+    corpus = Path(__file__).resolve().parents[1] / "corpus" / "interviews"
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(corpus.glob("*.txt"))]
+    assert texts
+    for text in texts + ["(Laughs) It's fine. [pause] \"Really?\" Yes!! " * 20]:
+        doc = pipeline(text)
+        assert len(doc) >= nlp.SHORT_DOC
+        shared = nlp.TokenColumns(doc)
+        doc.user_data.pop(nlp._READ_KEY)
+        fresh = nlp.TokenColumns(doc)
+        for name in ("idx", "end", "lower", "lemma", "sent_start", "left_punct", "space"):
+            ours, theirs = getattr(shared, name), getattr(fresh, name)
+            assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), name
