@@ -21,6 +21,7 @@ from .matrices import TOTAL
 
 DPI = 200  # sharp when printed at the width of an A4 text column
 WIDTH_INCHES = 6.3  # A4 text width with 2.5 cm margins
+MAX_HEIGHT_INCHES = 8.5  # A4 text height with 2.5 cm margins, less room for the caption
 MAX_ANNOTATED = 15  # codes: a heatmap larger than this shows colours only
 
 
@@ -33,8 +34,11 @@ def frequency_figure(table: pd.DataFrame, path: str | Path | None = None, title:
     body = table[table["code"] != TOTAL]
     values = [c for c in body.columns if c not in ("code", "name", TOTAL)]
     data = body.set_index("name")[values].astype(float).iloc[::-1]  # first code at the top
-    height = max(2.5, 0.35 * len(data) + 1.2)
+    # One bar per code, but never taller than a page's text (with its caption): past
+    # about 20 codes the bars and labels get closer instead.
+    height = min(MAX_HEIGHT_INCHES, max(2.5, 0.35 * len(data) + 1.2))
     fig, ax = _figure(WIDTH_INCHES, height)
+    ax.tick_params(axis="y", labelsize=9 if len(data) <= 20 else 7)
     left = pd.Series(0.0, index=data.index)
     colours = matplotlib.colormaps["tab10"]
     for i, column in enumerate(values):
@@ -43,7 +47,8 @@ def frequency_figure(table: pd.DataFrame, path: str | Path | None = None, title:
     ax.set_xlabel("coded segments")
     ax.spines[["top", "right"]].set_visible(False)
     if values:
-        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        # Above the bars, never over them.
+        ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(len(values), 4))
     if title:
         ax.set_title(title, fontsize=10)
     return _save(fig, path)
