@@ -22,7 +22,7 @@ from .key import Key, normalise
 from .known import _known_prefix, read_known_names
 from .gazetteer import first_names, is_word
 from .labels import GENERIC_PERSON_TYPES, _name_variants, assign_labels, is_person, person_roles
-from .names import name_hits, namelike, speaker_hits
+from .names import name_hits, namelike, needs_tags, speaker_hits
 from .patterns import NER_MODELS, NOT_CHECKED, NOT_NAMES, SPEAKER_TYPES, _PRIORITY
 from .records import Detection, Detections, KnownName, Span
 from .rules import _context, _cue_matcher, _regex_hits, _token_spans, looks_like_name
@@ -123,9 +123,26 @@ class Detector:
         for d, doc in zip(docs, self.nlp.tokenizer.pipe(texts, batch_size=64)):
             rule_hits.extend(self._rule_hits(d, doc))
         if self.ner is not None:
-            for d, doc in zip(docs, self.ner.pipe(texts, batch_size=16)):
+            for d, doc in zip(docs, self._model_docs(texts)):
                 model_hits.extend(self._model_hits(d, doc))
         return rule_hits, model_hits
+
+    def _model_docs(self, texts: Sequence[str]) -> Iterator[Any]:
+        """The model's Docs, tagged only where the name rules read a tag (``names.needs_tags``).
+
+        The tagger (and its own tok2vec, when nothing else listens to it) runs after the
+        entities, on the texts that need it: the hits are those of the whole pipeline,
+        for the entity recogniser's cost alone on text without a possible name.
+        """
+        tagging = _tagging_pipes(self.ner)
+        if not tagging:
+            yield from self.ner.pipe(texts, batch_size=16)
+            return
+        for doc in self.ner.pipe(texts, batch_size=16, disable=tagging):
+            if needs_tags(doc):
+                for name in tagging:
+                    doc = self.ner.get_pipe(name)(doc)
+            yield doc
 
     def _model_hits(self, d: dict[str, Any], doc) -> Iterator[Detection]:
         for ent in doc.ents:
@@ -157,6 +174,18 @@ class Detector:
         docs = [{"id": 0, "name": "", "text": text}]
         rows = _resolve_overlaps(_propagate(docs, _drop_common_words(docs, self.scan(docs)), Key()))
         return [Span(r.start, r.end, r.text, r.type, r.rule) for r in rows if r.start is not None]
+
+
+def _tagging_pipes(nlp: Language) -> list[str]:
+    """The pipes that only tag (tagger, attribute ruler, a tok2vec only the tagger listens to), in order."""
+    tagging = {"tagger", "attribute_ruler"} & set(nlp.pipe_names)
+    if "tagger" not in tagging:
+        return []
+    if "tok2vec" in nlp.pipe_names:
+        listeners = set(getattr(nlp.get_pipe("tok2vec"), "listening_components", []) or [])
+        if listeners <= tagging:
+            tagging.add("tok2vec")
+    return [name for name in nlp.pipe_names if name in tagging]
 
 
 def _plausible_entity(text: str) -> bool:

@@ -105,18 +105,49 @@ def _name_token(doc, i: int, tagged: bool, blocked: set[int]) -> bool:
         return False
     word = is_word(lower)
     if lower in first_names():  # "Rose said" (tagged NNP) is a name; "Grace period" (NN) is not
-        return not (word and _initial(doc, i)) or tagged and token.tag_ in ("NNP", "NNPS")
+        return not (word and _initial(doc, i)) or _proper_noun(token, tagged, untagged=False)
     if word:
         return False
-    return not tagged or token.tag_ in ("NNP", "NNPS")
+    return _proper_noun(token, tagged, untagged=True)
 
 
-def name_hits(doc) -> Iterator[tuple[int, int, str, str]]:
+class TagsNeeded(Exception):
+    """``name_hits`` was asked whether it reads tags (``needs_tags``), and it does."""
+
+
+def _proper_noun(token, tagged: bool | None, untagged: bool) -> bool:
+    """Is ``token`` tagged NNP/NNPS; ``untagged`` when the doc carries no tags; a probe raises."""
+    if tagged is None:
+        raise TagsNeeded
+    return token.tag_ in ("NNP", "NNPS") if tagged else untagged
+
+
+def needs_tags(doc) -> bool:
+    """Would ``name_hits`` read a part-of-speech tag in ``doc`` (tagged or not)?
+
+    A text where no word turns on its tag gives the same hits without the tagger,
+    so a scan can run the tagger only where it is read.
+
+    >>> import spacy
+    >>> nlp = spacy.blank("en")
+    >>> needs_tags(nlp("we met at home and it went well.")), needs_tags(nlp("we met Olumide at home."))
+    (False, True)
+    """
+    try:
+        for _ in name_hits(doc, tagged=None):
+            pass
+    except TagsNeeded:
+        return True
+    return False
+
+
+def name_hits(doc, tagged: bool | None = ...) -> Iterator[tuple[int, int, str, str]]:
     """(start, end, text, "Person") for each run of name words in a spaCy ``doc``.
 
     ``doc`` may come from a full model (tags and entities are used) or a tokenizer.
+    ``tagged=None`` probes (``needs_tags``); by default the doc says whether it is tagged.
     """
-    tagged = doc.has_annotation("TAG")
+    tagged = doc.has_annotation("TAG") if tagged is ... else tagged
     blocked = {t.i for ent in doc.ents if ent.label_ in NOT_PERSON_ENTS for t in ent}
     i, n = 0, len(doc)
     while i < n:

@@ -48,22 +48,39 @@ def report_texts(report: Report) -> list[tuple[str, str]]:
 def find_identifiers_in(texts: Sequence[tuple[str, str]], model: str | None = "auto") -> list[tuple[str, str, str]]:
     """(where, text, type) for every identifier the detector finds in ``texts``.
 
-    One detector scans all the texts in one pass (loading the NER model once).
+    Each distinct text is scanned once, all of them in one pass of one detector
+    (built once per process and model); what a text holds is remembered for the
+    process, so a report built again in a notebook scans only the quotes that changed.
     Labels a pseudonymisation wrote (``[Parent 1]``) are not identifiers.
     """
-    from ..privacy import Detector
-
     if not texts:
         return []
-    detector = Detector(model=model)
-    docs = [{"id": i, "name": where, "text": text} for i, (where, text) in enumerate(texts)]
-    found, seen = [], set()
-    for hit in detector.scan(docs):
-        if hit.text.startswith("[") or (hit.document_id, hit.text) in seen:
-            continue
-        seen.add((hit.document_id, hit.text))
-        found.append((texts[hit.document_id][0], hit.text, hit.type))
+    unseen = [t for t in dict.fromkeys(text for _, text in texts) if (model, t) not in _FOUND]
+    if unseen:
+        _scan(unseen, model)
+    found = []
+    for where, text in texts:
+        for hit, kind in _FOUND[(model, text)]:
+            found.append((where, hit, kind))
     return found
+
+
+_FOUND: dict[tuple[str | None, str], list[tuple[str, str]]] = {}  # (model, text) -> [(identifier, type)]
+_REMEMBERED = 20_000  # texts; past this the oldest are forgotten
+
+
+def _scan(texts: list[str], model: str | None) -> None:
+    from ..privacy.detection import _default_detector
+
+    hits: dict[int, list[tuple[str, str]]] = {i: [] for i in range(len(texts))}
+    docs = [{"id": i, "name": "", "text": text} for i, text in enumerate(texts)]
+    for hit in _default_detector(model).scan(docs):
+        if not hit.text.startswith("[") and all(hit.text != seen for seen, _ in hits[hit.document_id]):
+            hits[hit.document_id].append((hit.text, hit.type))
+    for i, text in enumerate(texts):
+        _FOUND[(model, text)] = hits[i]
+    while len(_FOUND) > _REMEMBERED:
+        del _FOUND[next(iter(_FOUND))]
 
 
 def check_names(report: Report, pseudonymised: bool, allow_names: bool, project_name: str,
