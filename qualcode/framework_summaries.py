@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from . import store
 from .errors import InputError, NotFoundError
 from .matrix_rows import row_labels
-from .problems import did_you_mean
+from .problems import closest
 from .project import Project
 
 SUMMARY_COLUMNS = ("case", "code", "text")  # required; ``author`` is optional
@@ -105,9 +105,10 @@ def import_framework_summaries(project: Project, path: str | Path, author: str =
                 raise InputError(str(path), f"no case or participant {row['case']!r} in the project",
                                  "use a case name from project.cases() or a participant's id", f"line {line}")
             if row["code"] not in codes:
+                close = closest(row["code"], sorted(codes))
                 raise InputError(str(path), f"no code {row['code']!r} in the project",
-                                 did_you_mean(row["code"], codes, "use a code key from project.codes()"),
-                                 f"line {line}")
+                                 (f"write '{close}' if that is the code meant, or " if close else "")
+                                 + "use a code key from project.codes()", f"line {line}")
             if not row["text"]:
                 raise InputError(str(path), "the summary text is empty", "write the summary, or leave the row out",
                                  f"line {line}")

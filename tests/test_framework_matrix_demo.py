@@ -71,7 +71,7 @@ def test_summaries_csv_errors_name_line_and_fix_and_write_nothing(demo, tmp_path
     before = framework_summaries(demo)
     cases = [
         ("case,code,text\nC003,impact,ok\nC099,impact,x\n", r"line 3: no case or participant 'C099'"),
-        ("case,code,text\nSW01,barier,x\n", r"line 2: no code 'barier'.*did you mean 'barrier'"),
+        ("case,code,text\nSW01,barier,x\n", r"line 2: no code 'barier'.*write 'barrier' if that is the code meant"),
         ("case,code,text\nSW01,barrier,\n", r"line 2: the summary text is empty"),
         ("case,theme,text\nSW01,barrier,x\n", r"no column 'code' \(the header is: case, theme, text\)"),
     ]
@@ -93,3 +93,22 @@ def test_summaries_csv_replaces_a_cell_in_place(demo, tmp_path):
     assert summaries.loc[("TM02", "enabler"), "text"] == "Leaders held the caseload target."
     assert summaries.loc[("TM02", "enabler"), "author"] == "sam"
     assert len(summaries) == len(open(CORPUS / "framework_summaries.csv").read().strip().splitlines()) - 1
+
+
+def test_cli_memo_summaries(tmp_path):
+    from typer.testing import CliRunner
+
+    from qualcode.cli import app
+
+    project = build_demo_project(tmp_path / "demo.qc")
+    project.close()
+    runner = CliRunner()
+    done = runner.invoke(app, ["memo", "summaries", str(tmp_path / "demo.qc"), str(CORPUS / "framework_summaries.csv"),
+                               "--json"])
+    assert done.exit_code == 0, done.output
+    assert '"summaries": 8' in done.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case,code,text\nSW01,barier,x\n", encoding="utf-8")
+    refused = runner.invoke(app, ["memo", "summaries", str(tmp_path / "demo.qc"), str(bad)])
+    assert refused.exit_code != 0
+    assert "line 2: no code 'barier'" in str(refused.exception)

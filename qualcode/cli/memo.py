@@ -10,6 +10,7 @@ import typer
 from .lazy import Lazy, Project
 
 memos = Lazy("qualcode.memos")
+summaries = Lazy("qualcode.framework_summaries")
 from .app import app
 from .location import ProjectArgument
 from .output import JsonOption, emit
@@ -112,3 +113,17 @@ def memo_export(
             return
         frame = memos.export_memos(p, out, **filters)
     emit({"file": str(out), "memos": len(frame)}, as_json)
+
+
+@memo_app.command("summaries")
+def memo_summaries(
+    project: str = ProjectArgument(),
+    file: Path = typer.Argument(..., help="A CSV with columns case,code,text and optionally author."),
+    author: Optional[str] = typer.Option(None, "--author", help="Author of rows that name none (default: your login name)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write framework-matrix summaries from a CSV: one per case (or participant) and code.
+    Every row is checked first; on an error nothing is written."""
+    with Project.open(project) as p:
+        written = summaries.import_framework_summaries(p, file, author or memos.default_author())
+    emit({"file": str(file), "summaries": written}, as_json)
