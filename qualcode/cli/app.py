@@ -81,6 +81,8 @@ def explain(exc: BaseException) -> tuple[str, int]:
 
 def _library_failure(exc: BaseException) -> str:
     """Errors from the database driver, the file system and the interpreter, said plainly."""
+    import sqlite3
+
     import sqlalchemy as sa
 
     from ..write_lock import is_lock_error
@@ -92,8 +94,9 @@ def _library_failure(exc: BaseException) -> str:
     if isinstance(exc, sa.exc.IntegrityError) and any(d in str(exc.orig) for d in doubled):
         return ("another run wrote the same suggestions while this one worked; nothing of this run was kept. "
                 "Fix: run it again: it adds only what is still missing.")
-    if isinstance(exc, sa.exc.DatabaseError):
-        return (f"the project database is damaged or unreadable ({_one_line(exc.orig or exc)}). Fix: run "
+    if isinstance(exc, (sa.exc.DatabaseError, sqlite3.DatabaseError)):  # the fast reads use sqlite3 directly
+        orig = getattr(exc, "orig", None) or exc
+        return (f"the project database is damaged or unreadable ({_one_line(orig)}). Fix: run "
                 "`qualcode check` on it, and restore the latest copy `qualcode backup` made.")
     if isinstance(exc, UnicodeDecodeError):
         return (f"stored text is damaged (not valid UTF-8 at byte {exc.start}). Fix: run `qualcode check` "
