@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from . import store
 from .errors import CodebookError, NotFoundError
-from .matchers import CodeRules, RuleSet
+from .matchers import CodeRules, RuleSet, code_rules
 from .nlp import load_pipeline, model_name
 from .project import Project
 from .segments import load_turns
@@ -128,18 +128,22 @@ def autocode(
     started = time.perf_counter()
     books = [_as_codebook(c) for c in codebooks]
     nlp = load_pipeline(model)
-    rules = RuleSet.cached(books, nlp)
-    if not rules.codes:
+    if workers or scheduler:  # the workers compile the matchers; this process needs only the codes
+        rules, (codes, n_terms) = None, code_rules(books, nlp)
+    else:
+        rules = RuleSet.cached(books, nlp)
+        codes, n_terms = rules.codes, rules.n_terms
+    if not codes:
         files = ", ".join(getattr(b, "_file", b.id) for b in books) or "(no codebook given)"
         raise CodebookError(files, "no code has keywords, exact phrases, patterns or regexes to match",
                             "add a `match:` block (e.g. `keywords: [group supervision]`) to the codes "
                             "auto-coding should suggest")
     infos = _documents(project, documents)
-    result = AutocodeResult(documents=len(infos), words=sum(i.words for i in infos), codes=len(rules.codes),
-                            terms=rules.n_terms, model=model_name(model), coder=coder)
+    result = AutocodeResult(documents=len(infos), words=sum(i.words for i in infos), codes=len(codes),
+                            terms=n_terms, model=model_name(model), coder=coder)
     result.codebooks_loaded = _ensure_loaded(project, books)
-    allowed = _CodeFilter(rules.codes)
-    plan = _row_plan(project, rules, result.model)
+    allowed = _CodeFilter(codes)
+    plan = _row_plan(project, codes, result.model)
     by_id = {i.id: i for i in infos}
     if workers or scheduler:
         from .distributed import suggest_on_cluster
@@ -148,7 +152,7 @@ def autocode(
                                    workers=workers, scheduler=scheduler)
     else:
         found = _suggest_here(project, infos, nlp, rules, allowed, plan, result, batch_size)
-    key_of = dict(zip(plan.code_ids, (c.key for c in rules.codes)))
+    key_of = dict(zip(plan.code_ids, (c.key for c in codes)))
     pending: list[tuple] = []
     with project.transaction() as conn, _fewer_gc_pauses():
         if conn.dialect.name == "postgresql":
@@ -193,15 +197,15 @@ def _suggest_here(project: Project, infos: list[_DocumentInfo], nlp, rules: Rule
         yield doc_id, rows
 
 
-def _row_plan(project: Project, rules: RuleSet, model: str) -> RowPlan:
+def _row_plan(project: Project, codes: list[CodeRules], model: str) -> RowPlan:
     """Each rule code's id in the project (its codebooks are loaded by now)."""
     with project.engine.connect() as conn:
         ids = project.code_ids(conn)
-    missing = [c.key for c in rules.codes if c.key not in ids]
+    missing = [c.key for c in codes if c.key not in ids]
     if missing:
         raise NotFoundError(f"{project.location}: unknown code {missing[0]!r}. Fix: load the codebook that "
                             "defines it (`qualcode codebook load`).")
-    return RowPlan(tuple(ids[c.key] for c in rules.codes), model)
+    return RowPlan(tuple(ids[c.key] for c in codes), model)
 
 
 def _write(project: Project, conn: sa.Connection, coder: str, rows: list[tuple], result: AutocodeResult,

@@ -4,17 +4,23 @@
 processes (on 127.0.0.1 only); ``scheduler="tcp://host:8786"`` uses a cluster a team
 already runs (every worker needs qualcode and the same spaCy pipeline installed).
 
-How the work is split, and why:
-- This process reads the documents partition by partition (about ``PARTITION_WORDS``
-  words each, with their speaker turns) and hands each partition to a worker, keeping
-  at most ``2 x workers`` partitions in flight: memory stays bounded however large the
-  corpus, and no process ever holds all of it.
+How the work is split, and why (measured on 2 cores: see the README's Dask section):
+- The documents go out in partitions of about ``PARTITION_WORDS`` words, at most
+  ``2 x workers`` partitions in flight: memory stays bounded however large the corpus,
+  and no process ever holds all of it. Partitions are large (a second or so of a
+  worker's time) because Dask costs milliseconds per task.
+- Workers on this machine reading an SQLite project read their partition's texts and
+  turns from the file themselves; this process only sends document ids. Otherwise (a
+  remote cluster, a PostgreSQL project) this process reads each partition and sends it.
 - Each worker builds the spaCy pipeline and the codebooks' matchers once (cached for
-  the codebooks' bytes) and returns the partition's suggestions, which are small next
-  to the text.
+  the codebooks' bytes) and returns the partition's rows ready to insert
+  (``suggestion_rows.document_rows``: provenance JSON, snippet and all).
+- Everything crosses between processes as one pickled ``bytes`` object per task:
+  Dask then ships it as it is instead of walking thousands of nested tuples.
 - Results are taken back in document order and written by this process alone, in
   batches inside one transaction, through the same writer as a run in one process;
-  so a run on a cluster writes exactly the suggestions a single-process run writes.
+  so a run on a cluster writes exactly the suggestions a single-process run writes,
+  and this process does little besides inserting.
 
 Needs ``pip install 'qualcode[dask]'``; without ``workers`` or ``scheduler`` nothing
 here is imported and Dask is not needed.
@@ -28,7 +34,11 @@ from __future__ import annotations
 import hashlib
 import pickle
 import resource
+import socket
+import uuid
 from collections import deque
+from pathlib import Path
+from urllib.parse import urlparse
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .errors import DaskUnavailable
@@ -39,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
     from .suggestion_rows import RowPlan
 
-PARTITION_WORDS = 20_000  # a partition is a few seconds of one worker's time
+PARTITION_WORDS = 50_000  # about a second of one worker's time: Dask's per-task cost is lost in it
 IN_FLIGHT_PER_WORKER = 2  # partitions queued per worker: busy workers, bounded memory
 CONNECT_TIMEOUT = "20s"  # to reach a scheduler given by address
 
@@ -84,9 +94,21 @@ def open_client(workers: int | None = None, scheduler: str | None = None):
             ) from None
     if workers is None or workers < 1:
         raise DaskUnavailable(f"--workers {workers}: give one worker or more, e.g. --workers 2.")
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None, silence_logs=40)
-    return distributed.Client(cluster)
+    return distributed.Client(local_cluster(workers))
+
+
+def local_cluster(workers: int):
+    """A local cluster of ``workers`` single-threaded processes, on 127.0.0.1 only.
+
+    Dask's sampling profiler is off: it wakes every 10 ms in every worker to record
+    stacks for the dashboard, which a batch run on busy cores does not need.
+    """
+    import dask
+    import distributed
+
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address=None, silence_logs=40)
 
 
 def worker_count(client, default: int = 1) -> int:
@@ -126,41 +148,66 @@ def close_client(client) -> None:
 
 # -- on the workers -----------------------------------------------------------------
 
-_WORKER_CACHE: dict[tuple[str, str | None], Any] = {}
+_WORKER_CACHE: dict[str, Any] = {}
+_WORKER_STORE: dict[tuple[str, str], Any] = {}
 
 
-def _rules_on_worker(books_blob: bytes, model: str | None):
-    """The pipeline and matchers for these codebooks, built once per worker process."""
-    key = (hashlib.sha256(books_blob).hexdigest(), model)
+def _rules_on_worker(spec: bytes):
+    """The pipeline, matchers and row plan for this spec, built once per worker process."""
+    key = hashlib.sha256(spec).hexdigest()
     if key not in _WORKER_CACHE:
         from .matchers import RuleSet
         from .nlp import load_pipeline
 
-        books = pickle.loads(books_blob)
+        books, model, plan = pickle.loads(spec)
         nlp = load_pipeline(model)
         _WORKER_CACHE.clear()  # one codebook set at a time: bounded memory
-        _WORKER_CACHE[key] = (nlp, RuleSet.build(books, nlp))
+        _WORKER_CACHE[key] = (nlp, RuleSet.build(books, nlp), plan)
     return _WORKER_CACHE[key]
 
 
-def code_partition(books_blob: bytes, model: str | None, plan: "RowPlan",
-                   items: list[tuple[int, str, list, frozenset[int]]]) -> tuple[list[tuple[int, list[tuple]]], int]:
-    """Parse and match one partition: ``(document id, suggestion rows)`` in order, and segments vetoed.
+def warm_up(spec: bytes) -> None:
+    """Build this spec's pipeline and matchers now (``client.run(warm_up, spec)``)."""
+    _rules_on_worker(spec)
 
-    Runs on a worker; ``items`` are ``(document id, text, turns, codes that apply)``. The
-    rows are ready to insert (``suggestion_rows.document_rows``): the writer only adds
-    ids, coder and timestamps.
+
+def _project_on_worker(location: str, run: str):
+    """The SQLite project at ``location``, opened once per worker and run (reads only).
+
+    Opened afresh for each run (``run`` is the run's token), so a file replaced between
+    runs is never read through an old connection.
     """
+    if (location, run) not in _WORKER_STORE:
+        from .project import Project
+
+        for project in _WORKER_STORE.values():
+            project.close()
+        _WORKER_STORE.clear()
+        _WORKER_STORE[location, run] = Project.open(location)
+    return _WORKER_STORE[location, run]
+
+
+def code_partition(spec: bytes, job: bytes) -> bytes:
+    """Parse and match one partition on a worker; the pickled ``([(document id, rows)], vetoed)``.
+
+    ``job`` is a pickled ``("items", items)``, ``items`` being ``(document id, text,
+    turns, codes that apply)``, or ``("store", location, run token, [(document id, codes
+    that apply)])`` for a worker that reads the texts and turns from the SQLite file itself.
+    """
+    from .autocode import _fewer_gc_pauses
     from .suggestion_rows import document_rows, text_to_parse
 
-    nlp, rules = _rules_on_worker(books_blob, model)
+    nlp, rules, plan = _rules_on_worker(spec)
+    source, *payload = pickle.loads(job)
     out, vetoed = [], 0
-    views = [text_to_parse(text, turns, rules, allowed) for _, text, turns, allowed in items]
-    for doc, view, (doc_id, text, turns, allowed) in zip(nlp.pipe(views, batch_size=32), views, items):
-        rows, dropped = document_rows(doc, text, doc_id, turns, rules, allowed, plan, parsed=view)
-        out.append((doc_id, rows))
-        vetoed += dropped
-    return out, vetoed
+    with _fewer_gc_pauses():  # as in one process: matching makes many short-lived objects
+        items = _read_items(_project_on_worker(*payload[:2]), payload[2]) if source == "store" else payload[0]
+        views = [text_to_parse(text, turns, rules, allowed) for _, text, turns, allowed in items]
+        for doc, view, (doc_id, text, turns, allowed) in zip(nlp.pipe(views, batch_size=32), views, items):
+            rows, dropped = document_rows(doc, text, doc_id, turns, rules, allowed, plan, parsed=view)
+            out.append((doc_id, rows))
+            vetoed += dropped
+        return pickle.dumps((out, vetoed), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def peak_memory() -> int:
@@ -171,13 +218,35 @@ def peak_memory() -> int:
 # -- in this process ----------------------------------------------------------------
 
 
-def _read_partition(project: "Project", ids: list[int], allowed: "_CodeFilter",
-                    by_id: dict[int, "_DocumentInfo"]) -> list[tuple[int, str, list, frozenset[int]]]:
+def _read_items(project: "Project", wanted: list[tuple[int, frozenset[int]]]) -> list[tuple[int, str, list, frozenset[int]]]:
+    """``(document id, text, turns, codes that apply)`` for each wanted document, in order."""
     from .segments import load_turns
 
+    ids = [doc_id for doc_id, _ in wanted]
+    allowed = dict(wanted)
     turns = load_turns(project, ids)
-    return [(doc_id, text, turns.get(doc_id, []), allowed.codes_for(by_id[doc_id]))
-            for doc_id, text in project.iter_texts(ids)]
+    return [(doc_id, text, turns.get(doc_id, []), allowed[doc_id]) for doc_id, text in project.iter_texts(ids)]
+
+
+def _this_machine() -> set[str]:
+    names = {"127.0.0.1", "localhost", "::1"}
+    try:
+        host = socket.gethostname()
+        names |= {host, *socket.gethostbyname_ex(host)[2]}
+    except OSError:
+        pass
+    return names
+
+
+def workers_share_this_disk(client) -> bool:
+    """Whether every worker runs on this machine, so it can open the project file itself."""
+    hosts = {urlparse(address).hostname for address in client.scheduler_info().get("workers", {})}
+    return bool(hosts) and hosts <= _this_machine()
+
+
+def rules_spec(books: list["Codebook"], model: str | None, plan: "RowPlan") -> bytes:
+    """What a worker needs to code: the codebooks, the model's name and the row plan."""
+    return pickle.dumps((books, model, plan), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed: "_CodeFilter",
@@ -193,25 +262,22 @@ def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed
     if own:
         client = open_client(workers, scheduler)
     try:
-        blob = pickle.dumps(books)
+        [spec] = client.scatter([rules_spec(books, model, plan)], broadcast=True)  # once per worker
         by_id = {i.id: i for i in infos}
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
-        window = IN_FLIGHT_PER_WORKER * n_workers
-        queued: deque = deque()
-        for ids in partitions_of([(i.id, i.words) for i in infos], partition_words or PARTITION_WORDS):
-            items = _read_partition(project, ids, allowed, by_id)
-            queued.append(client.submit(code_partition, blob, model, plan, items, pure=False))
-            while len(queued) >= window:
-                yield from _collect(queued.popleft(), result)
-        while queued:
-            yield from _collect(queued.popleft(), result)
+        on_disk, run = None, uuid.uuid4().hex
+        if project.engine.dialect.name == "sqlite" and workers_share_this_disk(client):
+            on_disk = str(Path(project.location).resolve())
+
+        def jobs() -> Iterator[tuple]:
+            for ids in partitions_of([(i.id, i.words) for i in infos], partition_words or PARTITION_WORDS):
+                wanted = [(doc_id, allowed.codes_for(by_id[doc_id])) for doc_id in ids]
+                job = ("store", on_disk, run, wanted) if on_disk else ("items", _read_items(project, wanted))
+                yield spec, pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+
+        for blob in ordered_results(client, code_partition, jobs()):
+            found, vetoed = pickle.loads(blob)
+            result.vetoed += vetoed
+            yield from found
     finally:
         if own:
             close_client(client)
-
-
-def _collect(future, result: "AutocodeResult") -> list[tuple[int, list[tuple]]]:
-    found, vetoed = future.result()
-    future.release()
-    result.vetoed += vetoed
-    return found

@@ -631,3 +631,18 @@ def _spellings(term: str) -> list[str]:
     if "-" in term:
         variants.append(term.replace("-", " "))
     return [v for v in variants if v != term]
+
+
+def code_rules(codebooks: Iterable["Codebook"], nlp: "Language") -> tuple[list[CodeRules], int]:
+    """``RuleSet.build``'s codes and term count without compiling any matcher.
+
+    A run on Dask workers needs only these in the writing process (code filters, code
+    ids, counts); the workers compile the matchers. Invalid regexes are refused here
+    as they would be by ``build``.
+    """
+    builder = _Builder(nlp)
+    for codebook in codebooks:
+        for code in codebook.codes:
+            if not code.match.is_empty:
+                builder.add(codebook, code)
+    return builder.codes, builder.n_terms

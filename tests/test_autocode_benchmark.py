@@ -38,3 +38,13 @@ def test_benchmark_runs_end_to_end_on_a_small_corpus(tmp_path):
 def test_benchmark_profile_names_where_the_time_goes():
     out = _bench().profile(20_000, top=40)
     assert "tottime" in out and "qualcode/suggestion_rows.py" in out  # document_rows and _row are always near the top
+
+
+def test_benchmark_workers_compares_a_local_cluster_with_one_process():
+    pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[test]' brings it")
+    out = _bench().run_workers([20_000], workers=2, repeat=1)
+    header, row = out.splitlines()[1:3]
+    assert header.split()[:5] == ["words", "suggestions", "single_s", "dask_s", "speedup"]
+    assert int(row.split()[1].replace(",", "")) > 100  # both runs wrote the same suggestions, or it stops
+    assert "start-up, not in the table: cluster" in out
+    assert out.count(" MiB") == 3  # two workers and this process

@@ -55,9 +55,19 @@ def _written(location: Path):
     return codings, events
 
 
-def test_a_cluster_run_writes_what_a_single_process_run_writes(imported, cluster, monkeypatch):
+@pytest.mark.parametrize("workers_read_the_file", [True, False], ids=["workers-read-the-file", "texts-shipped"])
+def test_a_cluster_run_writes_what_a_single_process_run_writes(imported, cluster, monkeypatch, workers_read_the_file):
     here = autocode(Project.open(_copy(imported, "here.qc")), CODEBOOKS, progress=False)
     monkeypatch.setattr(dist, "PARTITION_WORDS", 3_000)  # many partitions, taken back out of order
+    from distributed import Client
+
+    with Client(cluster.scheduler_address) as client:
+        assert dist.workers_share_this_disk(client)  # a local cluster: they could read it
+    if not workers_read_the_file:  # as on a remote cluster: this process reads and sends the texts
+        monkeypatch.setattr(dist, "workers_share_this_disk", lambda client: False)
+    sent = []
+    real_dumps = dist.pickle.dumps
+    monkeypatch.setattr(dist.pickle, "dumps", lambda obj, **kw: sent.append(obj) or real_dumps(obj, **kw))
     there = autocode(Project.open(_copy(imported, "there.qc")), CODEBOOKS, progress=False,
                      scheduler=cluster.scheduler_address)
     assert here.suggestions > 50
@@ -70,6 +80,8 @@ def test_a_cluster_run_writes_what_a_single_process_run_writes(imported, cluster
     again = autocode(Project.open(imported.with_name("there.qc")), CODEBOOKS, progress=False,
                      scheduler=cluster.scheduler_address)
     assert again.suggestions == 0 and again.already_present == here.suggestions
+    jobs = [obj[0] for obj in sent if isinstance(obj, tuple) and obj and obj[0] in ("store", "items")]
+    assert len(jobs) > 5 and set(jobs) == {"store" if workers_read_the_file else "items"}
 
 
 def test_partitions_follow_document_order_and_size():
