@@ -65,7 +65,7 @@ def test_blanked_parse_gives_the_rows_of_the_full_parse(tmp_path):
         import_paths(project, [REPO / "corpus" / "interviews"], progress=False)
         _ensure_loaded(project, books)
         infos = _documents(project, None)
-        plan = _row_plan(project, rules, "blank:en")
+        plan = _row_plan(project, rules.codes, "blank:en")
         allowed = _CodeFilter(rules.codes)
         turns = load_turns(project)
         compared = blanked = 0
