@@ -572,6 +572,22 @@ def test_xlsx_named_sheet(tmp_path):
           sheet="Wave 9")
 
 
+def test_xlsx_rows_stream_one_at_a_time(tmp_path):
+    # A council's case-note extract is 100,000+ rows: the sheet is read row by row,
+    # not into one list first (openpyxl's read-only mode streams the sheet's XML).
+    from qualcode.importers.tabular import read_xlsx
+
+    rows = [["note_id", "text"]] + [[i, f"Home visit {i}: the family engaged well."] for i in range(1, 3001)]
+    data = make_xlsx({"Notes": rows})
+    table = read_xlsx(tmp_path / "notes.xlsx", data, ImportOptions(text_columns=["text"]))
+    assert table.header == ["note_id", "text"] and table.estimated_rows == 3000
+    assert iter(table.rows) is table.rows  # an iterator, not a list
+    assert next(table.rows) == (1, ["1", "Home visit 1: the family engaged well."])
+    assert sum(1 for _ in table.rows) == 2999
+    docs = parse(tmp_path / "notes.xlsx", data, text_columns=["text"])
+    assert len(docs) == 3000 and docs[-1].name == "notes.xlsx#3000"
+
+
 def test_xlsx_bad_inputs(tmp_path):
     path = tmp_path / "survey.xlsx"
     fails(path, OLE_MAGIC + bytes(600), "password-protected", text_columns=["t"])

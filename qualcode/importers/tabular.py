@@ -148,21 +148,39 @@ def read_xlsx(path: Path, data: bytes, options: ImportOptions) -> Table:
                 "name one of those sheets",
             )
         ws = book[sheet] if sheet is not None else book.worksheets[0]
-        rows = [[normalise_text(_cell_text(v)) for v in row] for row in ws.iter_rows(values_only=True)]
-        book.close()
+        cells = ws.iter_rows(values_only=True)
+        first = next(cells, None)
+        estimated = max((ws.max_row or 1) - 1, 0)
     except ImportFailed:
         raise
     except Exception as err:  # noqa: BLE001 - openpyxl raises many types on damaged files
-        raise ImportFailed(
-            path.name,
-            f"the workbook is damaged and cannot be read ({type(err).__name__}: {err})",
-            "open it in Excel or LibreOffice, save it again as .xlsx, and import the new copy",
-        ) from None
-    if not rows:
+        raise _damaged(path.name, err) from None
+    if first is None:
         raise ImportFailed(path.name, "the table is empty", "export it again with its rows")
-    header = _header(path.name, rows[0])
-    body = ((n, list(r) + [""] * (len(header) - len(r))) for n, r in enumerate(rows[1:], start=1) if any(r))
-    return Table(path.name, header, body, None, len(rows) - 1)
+    header = _header(path.name, [normalise_text(_cell_text(v)) for v in first])
+    return Table(path.name, header, _xlsx_rows(path.name, book, cells, len(header)), None, estimated)
+
+
+def _xlsx_rows(name: str, book, cells: Iterator[tuple], width: int) -> Iterator[tuple[int, list[str]]]:
+    """The worksheet's rows after the header, read one at a time (read-only mode streams
+    the sheet's XML), so a case-note extract of 100,000 rows never sits in memory whole."""
+    try:
+        for number, values in enumerate(cells, start=1):
+            row = [normalise_text(_cell_text(v)) for v in values]
+            if any(row):
+                yield number, row + [""] * (width - len(row))
+    except Exception as err:  # noqa: BLE001 - a sheet damaged past its first row
+        raise _damaged(name, err) from None
+    finally:
+        book.close()
+
+
+def _damaged(name: str, err: Exception) -> ImportFailed:
+    return ImportFailed(
+        name,
+        f"the workbook is damaged and cannot be read ({type(err).__name__}: {err})",
+        "open it in Excel or LibreOffice, save it again as .xlsx, and import the new copy",
+    )
 
 
 def _header(name: str, cells: Sequence[str]) -> list[str]:
