@@ -15,6 +15,7 @@ Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import time
@@ -159,6 +160,8 @@ def main() -> None:
     codings_ratio = results["Project.codings(status='accepted')"] / baseline
     print(f"ratio Project.codings / plain read: {codings_ratio:.2f} (goal ≤ 2); "
           f"whole report: {total:.2f} s (goal < 5 s), {total / 5:.2f} of the budget")
+    print(f"load average over the last minute, 5 and 15 minutes: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
+          f"on {os.cpu_count()} cores (the seconds stretch with it; the ratios less)")
     print(f"files: {args.out}")
     project.close()
 
