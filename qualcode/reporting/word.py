@@ -433,44 +433,62 @@ def _needs_landscape(block: Table, portrait_cm: float) -> bool:
 
 
 def _docx_table(document, block: Table, table_style: str, widths: list[float], points: float) -> None:
+    """The table, its rows written as WordprocessingML in one piece each.
+
+    python-docx's cell objects re-read the row's XML at every access (most of the time
+    spent writing a long table); each row is built as text and parsed once instead.
+    Rows never split across pages; the header row repeats on each page and keeps with
+    the first row; a group row (a survey question) spans the table, shaded.
+    """
+    from docx.oxml import parse_xml
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
 
     frame = block.frame
     groups = dict(block.groups)
-    table = document.add_table(rows=1, cols=len(frame.columns))
+    table = document.add_table(rows=0, cols=len(frame.columns))
     table.style = table_style if _style(document, table_style) == table_style else "Table Grid"
     table.autofit = False
     _fixed_layout(table)
-    for cell, title in zip(table.rows[0].cells, frame.columns):
-        cell.paragraphs[0].add_run(str(title)).bold = True
-    _row_flags(table.rows[0], header=True)
+    for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(_twips(width)))
+    size = int(round(points * 2))  # half-points
+    rows = [_row_xml([(str(c), w) for c, w in zip(frame.columns, widths)], size, header=True)]
     for i, values in enumerate(frame.itertuples(index=False)):
         if i in groups:
-            row = table.add_row()
-            merged = row.cells[0].merge(row.cells[-1])
-            merged.text = ""
-            merged.paragraphs[0].add_run(groups[i]).bold = True
-            _shade(merged, "EEF2F7")
-            _row_flags(row)
-            merged.paragraphs[0].paragraph_format.keep_with_next = True
-        row = table.add_row()
-        _row_flags(row)
-        for cell, value in zip(row.cells, values):
-            lines = str(value).split("\n")
-            cell.text = lines[0]
-            for line in lines[1:]:
-                cell.add_paragraph(line)
-    grid = table._tbl.tblGrid
-    for col, width in zip(grid.findall(qn("w:gridCol")), widths):
-        col.set(qn("w:w"), str(int(width * 567)))  # twentieths of a point per cm
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths if len(row.cells) == len(widths) else [sum(widths)]):
-            cell.width = Cm(width)
-            for paragraph in cell.paragraphs:
-                paragraph.paragraph_format.space_after = Pt(1)
-                for run in paragraph.runs:
-                    run.font.size = Pt(points)
+            rows.append(_row_xml([(groups[i], sum(widths))], size, span=len(widths), shade="EEF2F7"))
+        rows.append(_row_xml([(str(v), w) for v, w in zip(values, widths)], size))
+    for row in rows:
+        table._tbl.append(parse_xml(row))
+
+
+def _twips(cm: float) -> int:
+    return int(cm * 567)  # twentieths of a point per cm
+
+
+def _row_xml(cells: list[tuple[str, float]], size: int, header: bool = False, span: int = 1,
+             shade: str | None = None) -> str:
+    """One ``w:tr``: each cell's lines as paragraphs, at ``size`` half-points, 1 pt after each."""
+    from xml.sax.saxutils import escape
+
+    from docx.oxml.ns import nsdecls
+
+    bold = "<w:b/>" if header or shade else ""
+    keep = "<w:keepNext/>" if header or shade else ""
+    flags = '<w:cantSplit w:val="true"/>' + ('<w:tblHeader w:val="true"/>' if header else "")
+    out = [f"<w:tr {nsdecls('w')}><w:trPr>{flags}</w:trPr>"]
+    for text, width in cells:
+        properties = f'<w:tcW w:w="{_twips(width)}" w:type="dxa"/>'
+        if span > 1:
+            properties += f'<w:gridSpan w:val="{span}"/>'
+        if shade:
+            properties += f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>'
+        out.append(f"<w:tc><w:tcPr>{properties}</w:tcPr>")
+        for line in text.split("\n"):
+            out.append(f'<w:p><w:pPr>{keep}<w:spacing w:after="20"/></w:pPr><w:r><w:rPr>{bold}<w:sz w:val="{size}"/>'
+                       f'</w:rPr><w:t xml:space="preserve">{escape(line)}</w:t></w:r></w:p>')
+        out.append("</w:tc>")
+    out.append("</w:tr>")
+    return "".join(out)
 
 
 def _fixed_layout(table) -> None:
@@ -480,35 +498,6 @@ def _fixed_layout(table) -> None:
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
     table._tbl.tblPr.append(layout)
-
-
-def _row_flags(row, header: bool = False) -> None:
-    """Never split a row across pages; repeat the header row on every page."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    properties = row._tr.get_or_add_trPr()
-    cant_split = OxmlElement("w:cantSplit")
-    cant_split.set(qn("w:val"), "true")
-    properties.append(cant_split)
-    if header:
-        repeat = OxmlElement("w:tblHeader")
-        repeat.set(qn("w:val"), "true")
-        properties.append(repeat)
-        for cell in row.cells:
-            for paragraph in cell.paragraphs:
-                paragraph.paragraph_format.keep_with_next = True
-
-
-def _shade(cell, colour: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), colour)
-    cell._tc.get_or_add_tcPr().append(shading)
 
 
 def _caption(document, label: str, number: int, text: str, keep_with_next: bool = False) -> None:
