@@ -738,5 +738,7 @@ def _plain_fetch(conn: sa.Connection, query: sa.Select) -> tuple[list[str], list
         cursor.execute(str(compiled), [params[name] for name in compiled.positiontup or ()])
         columns = [c[0] for c in cursor.description]
         return columns, cursor.fetchall()
+    except dialect.loaded_dbapi.Error:
+        return None  # run it again through SQLAlchemy, whose error (a damaged row …) callers know how to read
     finally:
         cursor.close()
