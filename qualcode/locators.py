@@ -24,6 +24,7 @@ from bisect import bisect_right
 from pathlib import PurePosixPath
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -91,36 +92,39 @@ def locators(project: Project, codings: pd.DataFrame) -> pd.Series:
     """
     if codings.empty:
         return pd.Series([], index=codings.index, dtype=object)
-    doc_ids = sorted({int(d) for d in codings["document_id"]})
-    turn_starts = _turn_starts(project, doc_ids)
-    paragraphs = _paragraphs(project, [d for d in doc_ids if d not in turn_starts])
-    out = []
-    for doc_id, start in zip(codings["document_id"], codings["start"]):
-        doc_id, start = int(doc_id), int(start)
-        if doc_id in turn_starts:
-            seqs, starts = turn_starts[doc_id]
-            i = bisect_right(starts, start) - 1
-            # A passage before the first turn (a header line) is cited by the first turn.
-            out.append(f"t{seqs[max(i, 0)] + 1}")
-        else:
-            starts = paragraphs.get(doc_id, [0])
-            out.append(f"¶{bisect_right(starts, start)}" if len(starts) > 1 else "")
+    doc_ids = codings["document_id"].to_numpy(dtype=np.int64)
+    starts = codings["start"].to_numpy(dtype=np.int64)
+    turn_docs, turn_starts, turn_seqs = _turns(project, sorted(set(doc_ids.tolist())))
+    out = np.full(len(codings), "", dtype=object)
+    # Turns: one sorted search over (document, start) keys for every coding at once.
+    has_turns = np.isin(doc_ids, turn_docs)
+    if has_turns.any():
+        span = int(max(starts.max(), turn_starts.max() if len(turn_starts) else 0)) + 1
+        keys = turn_docs * span + turn_starts
+        where = np.searchsorted(keys, doc_ids[has_turns] * span + starts[has_turns], side="right") - 1
+        first = np.searchsorted(turn_docs, doc_ids[has_turns], side="left")  # a header line: the first turn
+        where = np.maximum(where, first)
+        out[has_turns] = [f"t{n + 1}" for n in turn_seqs[where].tolist()]
+    # Paragraphs, for documents without turns: read their text, only theirs.
+    others = sorted(set(doc_ids[~has_turns].tolist()))
+    paragraphs = _paragraphs(project, others)
+    for i in np.flatnonzero(~has_turns).tolist():
+        bounds = paragraphs.get(int(doc_ids[i]), [0])
+        out[i] = f"¶{bisect_right(bounds, int(starts[i]))}" if len(bounds) > 1 else ""
     return pd.Series(out, index=codings.index, dtype=object)
 
 
-def _turn_starts(project: Project, doc_ids: list[int]) -> dict[int, tuple[list[int], list[int]]]:
+def _turns(project: Project, doc_ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Turns of ``doc_ids`` as arrays (document, start, seq), sorted by document and start."""
     t = store.turns
-    found: dict[int, tuple[list[int], list[int]]] = {}
+    rows: list[tuple[int, int, int]] = []
     with project.engine.connect() as conn:
         for first in range(0, len(doc_ids), 500):  # bounded IN lists
-            rows = conn.execute(sa.select(t.c.document_id, t.c.seq, t.c.start)
-                                .where(t.c.document_id.in_(doc_ids[first:first + 500]))
-                                .order_by(t.c.document_id, t.c.start))
-            for doc_id, seq, start in rows:
-                seqs, starts = found.setdefault(int(doc_id), ([], []))
-                seqs.append(int(seq))
-                starts.append(int(start))
-    return found
+            rows += map(tuple, conn.execute(sa.select(t.c.document_id, t.c.start, t.c.seq)
+                                            .where(t.c.document_id.in_(doc_ids[first:first + 500]))))
+    table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    table = table[np.lexsort((table[:, 1], table[:, 0]))]
+    return table[:, 0], table[:, 1], table[:, 2]
 
 
 def _paragraphs(project: Project, doc_ids: list[int]) -> dict[int, list[int]]:

@@ -115,6 +115,11 @@ def theme_codes(project: Project, level: int | None, coded: Iterable[str] = ()) 
     return codes.assign(label=codes["key"].map(labels)).reset_index(drop=True)
 
 
+def theme_labels(codes: pd.DataFrame) -> list[str]:
+    """Code names as column labels (``_labels``), for callers that roll codes up themselves."""
+    return _labels(codes)
+
+
 def _labels(codes: pd.DataFrame) -> list[str]:
     """Code names as column labels, with the key added where two codes share a name."""
     counts = codes["name"].value_counts()
@@ -321,30 +326,34 @@ def framework_cells(project: Project, rows: str = "case", filters: Filters = Fil
     themes = theme_codes(project, filters.level, segments["theme"])
     documents = project.documents()
     seg_rows, doc_rows = row_key(segments, documents, rows)
-    segments = segments.assign(_row=seg_rows)
+    # Reading order once for all cells: documents in natural order of their names, then by position.
+    names = sorted(set(segments["document_name"]), key=natural)
+    rank = {name: i for i, name in enumerate(names)}
+    segments = (segments[["document_id", "document_name", "start", "theme"]]
+                .assign(_row=seg_rows, _doc=segments["document_name"].map(rank))
+                .sort_values(["_doc", "start"], kind="stable"))
     order = (row_order(documents.assign(_row=doc_rows.to_numpy()), "_row") if rows == "case"
              else sorted(set(doc_rows), key=natural))
     summaries = _summary_lookup(project, rows, documents, doc_rows, filters.level)
     groups = _groups(project, themes)
-    grouped = {key: frame for key, frame in segments.groupby(["_row", "theme"])} if not segments.empty else {}
-    places = _places(project, segments) if not segments.empty else pd.Series(dtype=object)
+    # Counts by group-by; references from the distinct places only, in reading order (no frame per cell).
+    counts = (segments.groupby(["_row", "theme"], sort=False)["document_id"].agg(["size", "nunique"])
+              .to_dict("index") if not segments.empty else {})
+    places = segments.assign(_place=locators(project, segments))[["_row", "theme", "document_name", "_place"]]
+    places = places.drop_duplicates()
+    cells: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for row, theme, place in zip(places["_row"], places["theme"], _places(places["document_name"], places["_place"])):
+        cells.setdefault((row, theme), []).append(place)
     out = []
     for row in order:
         for key, label in zip(themes["key"], themes["label"]):
-            cell = grouped.get((row, key))
+            found, n = cells.get((row, key)), counts.get((row, key), {"size": 0, "nunique": 0})
             out.append({
                 "row": row, "theme": key, "theme_label": label, "group": groups.get(key, label),
-                "summary": summaries.get((row, key), ""),
-                "codings": 0 if cell is None else len(cell),
-                "documents": 0 if cell is None else int(cell["document_id"].nunique()),
-                "references": "" if cell is None else reference_list(places.loc[_reading_order(cell)], references),
+                "summary": summaries.get((row, key), ""), "codings": int(n["size"]), "documents": int(n["nunique"]),
+                "references": reference_list(found, references) if found else "",
             })
     return pd.DataFrame(out, columns=CELL_COLUMNS)
-
-
-def _reading_order(cell: pd.DataFrame) -> list:
-    """A cell's codings by document (natural order of names) and then by position."""
-    return sorted(cell.index, key=lambda i: (natural(cell.at[i, "document_name"]), int(cell.at[i, "start"])))
 
 
 def framework_matrix(project: Project, rows: str = "case", filters: Filters = Filters(level=1),
@@ -418,13 +427,11 @@ def _groups(project: Project, themes: pd.DataFrame) -> dict[str, str]:
     return {key: labels.get(top.get(key, key), key) for key in themes["key"]}
 
 
-def _places(project: Project, segments: pd.DataFrame) -> pd.Series:
-    """(document label, place) of every segment: a transcript's turn, a paragraph, or for
-    a row of an imported table (a case note) the file's label and the row's id."""
-    names = segments["document_name"]
+def _places(names: pd.Series, found: pd.Series) -> list[tuple[str, str]]:
+    """(document label, place) for each document name and its turn or paragraph; a row of an
+    imported table (a case note) is cited as the file's label and the row's id."""
     labels = document_labels(names)
     parts = {name: document_parts(name) for name in labels}
-    found = locators(project, segments)
     out = []
     for name, place in zip(names, found):
         base, item = parts[name]
@@ -432,7 +439,7 @@ def _places(project: Project, segments: pd.DataFrame) -> pd.Series:
             out.append((base, f"{item} {place}".strip()))
         else:
             out.append((labels[name], place))
-    return pd.Series(out, index=segments.index, dtype=object)
+    return out
 
 
 # -- framework summaries (written in framework_summaries.py) in the cells ---------------

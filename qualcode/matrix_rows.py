@@ -104,20 +104,22 @@ def row_attributes(documents: pd.DataFrame, labels: pd.Series, keys: Sequence[st
         if unknown:
             raise InputError("--attribute", f"no attribute {unknown[0]!r} in the project",
                              f"use one of: {', '.join(available) or '(no attributes yet)'}")
-    out = []
-    for row in row_order(frame, "_row"):
-        mine = frame[frame["_row"] == row]
-        record: dict[str, str] = {"row": row}
-        from_case = case_attrs[case_attrs["row"] == row] if not case_attrs.empty else case_attrs
-        for key in keys:
-            values = list(mine[key]) if key in mine.columns else []
-            if not from_case.empty and key in from_case.columns:
-                values = list(from_case[key]) + values
-            value = joined(values)
-            record[key] = "" if key == "participant" and value == row else value  # a participant's own row
-        record["sources"] = sources(mine["source_type"]) if "source_type" in mine.columns else ""
-        out.append(record)
-    return pd.DataFrame(out, columns=["row", *keys, "sources"])
+    order = row_order(frame, "_row")
+    grouped = frame.groupby("_row", sort=False)
+    out = pd.DataFrame({"row": order})
+    for key in keys:
+        values = (grouped[key].agg(lambda v: list(v)) if key in frame.columns
+                  else pd.Series([[] for _ in order], index=order))
+        from_case = (case_attrs.set_index("row")[key] if key in case_attrs.columns
+                     else pd.Series(dtype=object))
+        column = []
+        for row in order:
+            value = joined(([from_case[row]] if row in from_case.index else []) + list(values.get(row, [])))
+            column.append("" if key == "participant" and value == row else value)  # a participant's own row
+        out[key] = column
+    kinds = grouped["source_type"].agg(sources) if "source_type" in frame.columns else {}
+    out["sources"] = [kinds.get(row, "") for row in order] if len(kinds) else ""
+    return out[["row", *keys, "sources"]]
 
 
 def row_order(documents: pd.DataFrame, column: str) -> list[str]:

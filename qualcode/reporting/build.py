@@ -379,6 +379,7 @@ def _members(codes: pd.DataFrame, level: int | None) -> dict[str, list[str]]:
 
 MATRIX_ATTRIBUTES = ("role", "wave")  # how the report attributes quotes; shown beside each row when recorded
 MATRIX_REFERENCES = 6  # places listed per cell before "(+N)"
+MATRIX_ROWS = 25  # rows per theme table at most: every row with a summary, then the most coded; the rest in the workbook
 
 
 def _matrix(inputs: _Inputs, section: Section) -> bool:
@@ -388,8 +389,19 @@ def _matrix(inputs: _Inputs, section: Section) -> bool:
     Word pages cannot hold a dozen theme columns side by side, so the matrix is printed
     one theme column at a time; the workbook (``qualcode matrix``) keeps the grid.
     """
-    project, filters = inputs.project, inputs.filters
-    cells = matrices.framework_cells(project, "case", filters, MATRIX_REFERENCES, segments=inputs.segments)
+    project = inputs.project
+    # The matrix's columns are the top-level themes whatever level the themes section reports at: sub-codes
+    # as columns would make a table per sub-code (the workbook has them with --level 2).
+    filters = Filters(status=inputs.filters.status, coder=inputs.filters.coder, level=1)
+    segments = inputs.segments
+    if inputs.filters.level != 1 and segments is not None:
+        codes = project.codes(include_retired=True)
+        top = matrices.theme_of(codes, 1)
+        labels = dict(zip(codes["key"], matrices.theme_labels(codes)))
+        segments = segments[["document_id", "document_name", "start", "code"]]  # no copy of the wide frame
+        segments = segments.assign(theme=segments["code"].map(top))
+        segments = segments.assign(theme_label=segments["theme"].map(labels))
+    cells = matrices.framework_cells(project, "case", filters, MATRIX_REFERENCES, segments=segments)
     shown = cells[(cells["codings"] > 0) | (cells["summary"] != "")]
     if shown.empty:
         inputs.omitted.append(f"{section.title}: left out — no theme is coded and no framework summary written.")
@@ -407,6 +419,7 @@ def _matrix(inputs: _Inputs, section: Section) -> bool:
     row_title = matrices.column_title("case")
     names = report_row_names(documents, list(described.index), described.get("role"))
     for (key, label), theme in shown.groupby(["theme", "theme_label"], sort=False):
+        theme, left_out = _most_telling(theme, MATRIX_ROWS)
         # Three columns fit a portrait page: who (with role and wave beneath), the summary, where coded.
         who = ["\n".join([names[row], *(described.at[row, a] for a in keys
                                          if described.at[row, a] and described.at[row, a] not in names[row])])
@@ -416,14 +429,27 @@ def _matrix(inputs: _Inputs, section: Section) -> bool:
             frame["Summary"] = theme["summary"].to_numpy()
         frame["Where coded"] = [f"{refs}\n{n} coding{'s' if n != 1 else ''}" if n else "Not coded."
                                 for refs, n in zip(theme["references"], theme["codings"])]
-        missing = rows_in_all - len(theme)
+        missing = rows_in_all - len(theme) - left_out
         note = ("t = speaker turn, ¶ = paragraph, (+N) = N more places."
+                + (f" {left_out} more coded rows (fewer codings, no summary) are in the framework-matrix workbook."
+                   if left_out else "")
                 + (f" Not listed: {missing} of the matrix's {rows_in_all} rows (cases, participants, and documents "
                    "with neither, such as survey comments) with no coding or summary under this theme."
                    if missing else ""))
         section.blocks.append(inputs.numbers.table(f"Framework matrix: {label}", frame, note=note,
                                                    check_names=tuple(frame.columns)))
     return True
+
+
+def _most_telling(theme: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, int]:
+    """At most ``limit`` rows of one theme, in matrix order: every row with a summary, then
+    the rows with most codings. Returns them and how many were left out."""
+    if len(theme) <= limit:
+        return theme, 0
+    ranked = theme.assign(_summary=theme["summary"] != "").sort_values(
+        ["_summary", "codings"], ascending=False, kind="stable")
+    kept = ranked.head(max(limit, int(ranked["_summary"].sum())))
+    return theme.loc[sorted(kept.index, key=list(theme.index).index)], len(theme) - len(kept)
 
 
 def report_row_names(documents: pd.DataFrame, rows: list[str], roles: pd.Series | None) -> dict[str, str]:
