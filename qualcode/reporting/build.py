@@ -443,7 +443,13 @@ def _matrix(inputs: _Inputs, section: Section) -> bool:
 
 def _most_telling(theme: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, int]:
     """At most ``limit`` rows of one theme, in matrix order: every row with a summary, then
-    the rows with most codings. Returns them and how many were left out."""
+    the rows with most codings. Returns them and how many were left out.
+
+    >>> theme = pd.DataFrame({"row": list("abcd"), "summary": ["", "s", "", ""], "codings": [1, 0, 5, 3]})
+    >>> kept, left_out = _most_telling(theme, 2)
+    >>> list(kept["row"]), left_out
+    (['b', 'c'], 2)
+    """
     if len(theme) <= limit:
         return theme, 0
     ranked = theme.assign(_summary=theme["summary"] != "").sort_values(
