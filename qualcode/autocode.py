@@ -36,8 +36,10 @@ import gc
 import hashlib
 import pickle
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -153,6 +155,7 @@ def autocode(
     else:
         found = _suggest_here(project, infos, nlp, rules, allowed, plan, result, batch_size)
     key_of = dict(zip(plan.code_ids, (c.key for c in codes)))
+    distinct_codes = len(key_of) == len(plan.code_ids)  # one rule code per project code (the usual case)
     pending: list[tuple] = []
     with project.transaction() as conn, _fewer_gc_pauses():
         if conn.dialect.name == "postgresql":
@@ -164,13 +167,16 @@ def autocode(
         # lock and now sees this run's suggestions, so nothing is written twice.
         existing = _existing(conn, coder, list(by_id))
         for doc_id, rows in tqdm(found, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
-            for row in rows:
-                key = row[:4]  # document, code id, start, end
-                if key in existing:
-                    result.already_present += 1
-                    continue
-                existing.add(key)
-                pending.append(row)
+            if not existing and distinct_codes:  # nothing coded yet: a document's rows are distinct, keys hold its id
+                pending += rows
+            else:
+                for row in rows:
+                    key = row[:4]  # document, code id, start, end
+                    if key in existing:
+                        result.already_present += 1
+                        continue
+                    existing.add(key)
+                    pending.append(row)
             if len(pending) >= WRITE_EVERY:
                 _write(project, conn, coder, pending, result, key_of)
                 pending = []
@@ -215,10 +221,8 @@ def _write(project: Project, conn: sa.Connection, coder: str, rows: list[tuple],
         return
     project.insert_coding_rows(conn, coder, rows)
     result.suggestions += len(rows)
-    per_code = result.per_code
-    for row in rows:
-        key = key_of[row[1]]
-        per_code[key] = per_code.get(key, 0) + 1
+    for code_id, n in Counter(map(itemgetter(1), rows)).items():
+        result.per_code[key_of[code_id]] = result.per_code.get(key_of[code_id], 0) + n
 
 
 @contextmanager

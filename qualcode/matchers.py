@@ -10,7 +10,7 @@ document is scanned once whatever the number of codes:
 - token patterns: one spaCy ``Matcher``;
 - regular expressions: compiled once, as written (add ``(?i)`` to ignore case), and
   matched within one line of the text (``^``/``$`` are a line's start and end); only
-  lines holding the pattern's required literal are searched;
+  lines holding the texts the pattern requires are searched;
 - fuzzy: ``FuzzyIndex`` (rapidfuzz), for codes with ``fuzzy: true``;
 - vetoes: every code's veto terms, in that same ``LOWER`` matcher (one pass for both).
 
@@ -221,43 +221,123 @@ class FuzzyIndex:
 
 @dataclass
 class Regex:
-    """One code's regular expression, with the literal text every match must contain."""
+    """One code's regular expression, with the text every match must contain.
+
+    ``literal`` is the required text the lines to search are found by: one of its
+    alternatives (``("CP", "CIN")``) must stand in a line; ``others`` are further
+    required texts a line is checked for before the (slow) regex runs on it.
+    """
 
     code: int
     source: str
     pattern: re.Pattern
-    literal: str | None
+    literal: tuple[str, ...] | None
     ignore_case: bool
+    others: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def compile(cls, code: int, source: str) -> "Regex":
         pattern = re.compile(source, re.MULTILINE)
         ignore_case = bool(pattern.flags & re.IGNORECASE)
-        literal = _required_literal(source)
-        return cls(code, source, pattern, literal.lower() if literal and ignore_case else literal, ignore_case)
+        pieces = _required_pieces(source)
+        if ignore_case:
+            pieces = [tuple(dict.fromkeys(a.lower() for a in piece)) for piece in pieces]
+        if not pieces:
+            return cls(code, source, pattern, None, ignore_case)
+        primary = max(pieces, key=_rarity)
+        return cls(code, source, pattern, primary, ignore_case, tuple(p for p in pieces if p is not primary))
+
+    def may_match(self, line: str) -> bool:
+        """Whether ``line`` (lower-cased if the regex ignores case) holds every required text."""
+        return all(any(a in line for a in piece) for piece in self.others)
 
 
-def _required_literal(source: str) -> str | None:
-    """The longest run of plain characters at the top level of ``source``: any match
-    contains it. None when there is none (or Python's parser cannot say).
+_MAX_ALTERNATIVES = 16  # required texts are spelt out only while their alternatives stay few
 
-    >>> _required_literal(r"\\bcaseloads? (?:of|at) \\d+")
-    'caseload'
+
+def _rarity(piece: tuple[str, ...]) -> float:
+    """How good a required piece is to find lines by: its shortest alternative's
+    length, less some for each further alternative (each is one more search of the text).
+
+    >>> _rarity((" of my time", " of our time")) > _rarity((" time",)) > _rarity(("on C", "to C", "from C"))
+    True
+    """
+    return min(len(a.strip()) for a in piece) - 2.5 * (len(piece) - 1)
+
+
+def _required_pieces(source: str) -> list[tuple[str, ...]]:
+    """Texts any match of ``source`` contains, as pieces of alternatives: each piece is
+    satisfied when one of its alternatives occurs. Read from the top level of Python's
+    own parse of the pattern: runs of plain characters, joined through alternations
+    of plain words (``of (?:my|our) time`` needs " of my time" or " of our time") and
+    character sets of plain characters. [] when nothing is required (or Python's
+    parser cannot say).
+
+    >>> _required_pieces(r"\\bcaseloads? (?:of|at) \\d+")
+    [('caseload',), (' of ', ' at ')]
+    >>> _required_pieces(r"\\b(?:on|to) (?:CP|CIN)\\b")
+    [('on C', 'to C'), ('on CP', 'on CIN', 'to CP', 'to CIN')]
     """
     try:
         from re import _parser as parser  # the stdlib's own regex parser (private, stable since 3.11)
 
         items = list(parser.parse(source))
     except Exception:  # pragma: no cover - a future Python without it: search every line
-        return None
-    best, run = "", ""
+        return []
+    pieces: list[tuple[str, ...]] = []
+    run: tuple[str, ...] = ()  # the alternatives of the plain text read so far, contiguous
+
+    def flush() -> None:
+        nonlocal run
+        if run and all(run):
+            pieces.append(run)
+        run = ()
+
     for op, arg in items:
-        if str(op) == "LITERAL":
-            run += chr(arg)
-            best = max(best, run, key=len)
-        else:
-            run = ""
-    return best or None
+        name = str(op)
+        if name == "LITERAL":
+            run = tuple(a + chr(arg) for a in run) if run else (chr(arg),)
+            continue
+        alternatives = _plain_alternatives(name, arg)
+        if alternatives is None:
+            flush()
+            continue
+        leads, whole = alternatives
+        joined = tuple(a + b for a in (run or ("",)) for b in leads)
+        if len(joined) > _MAX_ALTERNATIVES:
+            flush()
+            joined = leads
+        elif run and all(run):
+            pieces.append(run)  # the text so far stays a choice: joined, it is longer but has more alternatives
+        run = joined
+        if not whole:  # an alternative goes on past its plain start: the run ends here
+            flush()
+    flush()
+    return list(dict.fromkeys(piece for piece in pieces if all(a.strip() for a in piece)))  # blanks say nothing
+
+
+def _plain_alternatives(name: str, arg) -> tuple[tuple[str, ...], bool] | None:
+    """For an alternation or character set: the plain text each alternative starts
+    with, and whether that is all of every alternative; None when one starts with
+    something else (a class, a repeat) and so requires no text."""
+    if name == "IN":
+        if not arg or any(str(op) != "LITERAL" for op, _ in arg):
+            return None
+        return tuple(dict.fromkeys(chr(c) for _, c in arg)), True
+    if name != "BRANCH":
+        return None
+    leads, whole = [], True
+    for branch in arg[1]:
+        lead = ""
+        for op, value in branch:
+            if str(op) != "LITERAL":
+                whole = False
+                break
+            lead += chr(value)
+        if not lead:
+            return None
+        leads.append(lead)
+    return tuple(dict.fromkeys(leads)), whole
 
 
 class _Lines:
@@ -267,6 +347,11 @@ class _Lines:
         self.text = text
         self._bounds: list[tuple[int, int]] | None = None
         self._lower: str | None = None
+        self._holding: dict[tuple[tuple[str, ...], bool], list[tuple[int, int]]] = {}
+
+    def line(self, lo: int, hi: int, ignore_case: bool) -> str:
+        """The line ``[lo, hi)``, lower-cased when asked."""
+        return self.text[lo:hi].lower() if ignore_case else self.text[lo:hi]
 
     @property
     def bounds(self) -> list[tuple[int, int]]:
@@ -278,6 +363,18 @@ class _Lines:
             bounds.append((start, len(self.text)))
             self._bounds = bounds
         return self._bounds
+
+    def holding_any(self, literals: tuple[str, ...] | None, ignore_case: bool) -> list[tuple[int, int]]:
+        """Bounds of the lines that contain one of ``literals`` (all lines when None), in order."""
+        if literals is None:
+            return self.bounds
+        key = (literals, ignore_case)  # codes sharing a regex or a required text search once
+        if key not in self._holding:
+            if len(literals) == 1:
+                self._holding[key] = self.holding(literals[0], ignore_case)
+            else:
+                self._holding[key] = sorted({b for literal in literals for b in self.holding(literal, ignore_case)})
+        return self._holding[key]
 
     def holding(self, literal: str | None, ignore_case: bool) -> list[tuple[int, int]]:
         """Bounds of the lines that contain ``literal`` (all lines when None).
@@ -466,13 +563,16 @@ class RuleSet:
 
     def _regex_hits(self, doc: "Doc", text: str) -> list[Hit]:
         """Regex matches, line by line; a line is searched only if it holds the regex's
-        required literal (``_required_literal``): Python's ``re`` scans slowly when a
-        pattern starts with ``\\b``, and most lines cannot match anyway."""
+        required text (``_required_pieces``) and the regex runs only on lines holding
+        all the rest: Python's ``re`` scans slowly when a pattern starts with ``\\b``,
+        and most lines cannot match anyway."""
         lines = _Lines(text)
         token_starts = None
         hits = []
         for regex in self.regexes:
-            for lo, hi in lines.holding(regex.literal, regex.ignore_case):
+            for lo, hi in lines.holding_any(regex.literal, regex.ignore_case):
+                if regex.others and not regex.may_match(lines.line(lo, hi, regex.ignore_case)):
+                    continue
                 for m in regex.pattern.finditer(text, lo, hi):
                     if m.end() == m.start():
                         continue  # an empty match marks nothing

@@ -494,8 +494,7 @@ class Project:
         head = ("coder_id", "created_at", "updated_at")
         dialect = conn.dialect.name
         if member is None and (dialect == "postgresql" or (dialect == "sqlite" and _sqlite_has_json(conn))):
-            ids = _insert_tuples(conn, store.codings, (*head, *ROW_COLUMNS),
-                                 [(coder_id, stamp, stamp, *row) for row in rows])
+            ids = _insert_tuples(conn, store.codings, (*head, *ROW_COLUMNS), rows, (coder_id, stamp, stamp))
             _record_creates(conn, ids, [], [], actor, stamp)
             return ids
         dicts = [dict(zip((*head, *ROW_COLUMNS), (coder_id, stamp, stamp, *row))) for row in rows]
@@ -550,19 +549,21 @@ def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_id
     return ids
 
 
-def _insert_tuples(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
-    """``_insert_rows``' bulk path for rows already in column order: new ids after the
-    current maximum under SQLite's write lock and one executemany, or PostgreSQL's
-    sequence and one COPY. Returns the ids, in order."""
+def _insert_tuples(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple],
+                   head: tuple = ()) -> list[int]:
+    """``_insert_rows``' bulk path for rows already in column order, each after the
+    values ``head`` that every row shares: new ids after the current maximum under
+    SQLite's write lock and one executemany, or PostgreSQL's sequence and one COPY.
+    Returns the ids, in order."""
     if conn.dialect.name == "postgresql":
-        return _copy_tuples(conn, table, columns, rows)
+        return _copy_tuples(conn, table, columns, [(*head, *row) for row in rows])
     conn.exec_driver_sql("UPDATE meta SET value = value WHERE key = 'app'")  # takes the write lock
     first = (conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
     ids = range(first, first + len(rows))
     names = ", ".join(f'"{c}"' for c in ("id", *columns))
     marks = ", ".join("?" for _ in range(len(columns) + 1))
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
-                         [(i, *row) for i, row in zip(ids, rows)])
+                         [(i, *head, *row) for i, row in zip(ids, rows)])
     return list(ids)
 
 
