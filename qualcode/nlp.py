@@ -204,6 +204,7 @@ class _SplitterRead:
 
 
 _READ_KEY = "qualcode.splitter_read"
+_NOT_START = np.array(-1, dtype=np.int64).astype(np.uint64)  # SENT_START -1, as Doc arrays hold it
 
 
 def _read_by_splitter(doc: Doc) -> _SplitterRead | None:
@@ -211,17 +212,26 @@ def _read_by_splitter(doc: Doc) -> _SplitterRead | None:
     return read if read is not None and read.length == len(doc) else None
 
 
+_FEW_HASHES = 16
+
+
 def among(values: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
     """Which of ``values`` (a Doc attribute column) are in ``sorted_hashes``.
 
-    ``np.isin`` sorts the whole column on every call; a binary search of the few
-    hashes for each value costs a third of that, which counts once per document.
+    ``np.isin`` sorts the whole column on every call; a binary search of the
+    hashes for each value costs less, and for a few hashes one comparison per hash
+    costs less still, which counts several times per document.
 
     >>> among(np.array([5, 7, 9], dtype=np.uint64), np.array([7, 9], dtype=np.uint64)).tolist()
     [False, True, True]
     """
     if not len(sorted_hashes):
         return np.zeros(len(values), dtype=bool)
+    if len(sorted_hashes) <= _FEW_HASHES:  # a comparison per hash beats a binary search per value
+        found = values == sorted_hashes[0]
+        for wanted in sorted_hashes[1:]:  # numpy scalars: a Python int past 2**63 takes a slow path
+            found |= values == wanted
+        return found
     at = np.searchsorted(sorted_hashes, values)
     at[at == len(sorted_hashes)] = 0
     return sorted_hashes[at] == values
@@ -249,6 +259,9 @@ class SentenceSplitter:
         self.punct_chars = sorted(set(chars))
         self._hashes = np.array(sorted({vocab.strings.add(c) for c in chars}), dtype=np.uint64)
         self._hash_set = set(self._hashes.tolist())
+        is_punct = {h: vocab[int(h)].is_punct for h in self._hash_set}
+        self._punct_hashes = np.array(sorted(h for h, p in is_punct.items() if p), dtype=np.uint64)
+        self._other_hashes = np.array(sorted(h for h, p in is_punct.items() if not p), dtype=np.uint64)
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
@@ -278,16 +291,25 @@ class SentenceSplitter:
         if not n:
             return doc
         columns = doc.to_array(list(_SplitterRead.ATTRS))  # the rest is for the next steps
-        ends = among(columns[:, 0], self._hashes)  # tokens that can end a sentence
-        words = ~ends & (columns[:, 1] == 0)
-        ends_before = np.cumsum(ends)  # at a word token: sentence-end tokens before it
-        word_at = np.flatnonzero(words)
-        since_last_word = np.diff(ends_before[word_at], prepend=0)
-        starts = np.zeros(n, dtype=bool)
-        starts[0] = True
-        starts[word_at[since_last_word > 0]] = True
+        punct = columns[:, 1] != 0
+        # Tokens that can end a sentence; the binary search runs on punctuation only
+        # (a sixth of the tokens), and any end character that is not punctuation (none
+        # in spaCy's list, but the list is the caller's) is compared everywhere.
+        punct_at = np.flatnonzero(punct)
+        end_at = punct_at[among(columns[punct_at, 0], self._punct_hashes)]
+        if len(self._other_hashes):
+            end_at = np.union1d(end_at, np.flatnonzero(among(columns[:, 0], self._other_hashes)))
+        ends = np.zeros(n, dtype=bool)
+        ends[end_at] = True
+        word_at = np.flatnonzero(~ends & ~punct)
+        # The first word token after each sentence end starts a sentence (ends are few).
+        after = np.searchsorted(word_at, end_at)
+        marks = np.full(n, _NOT_START, dtype=np.uint64)
+        marks[0] = 1
+        marks[word_at[after[after < len(word_at)]]] = 1
         current = columns[:, 2]
-        marks = np.where(current == 0, np.where(starts, 1, -1).astype(np.int64).astype(np.uint64), current)
+        if current.any():  # starts an earlier component set stay
+            marks = np.where(current == 0, marks, current)
         doc.from_array([SENT_START], marks)
         doc.user_data[_READ_KEY] = _SplitterRead(columns, marks)
         return doc
