@@ -254,7 +254,7 @@ def measure_workers(words: int, books: list[Codebook], folder: Path, client, rep
     imported = Path(project.location)
     n_words = int(project.documents()["words"].sum())
     project.close()
-    here, there, counts, cpu_here = [], [], set(), []
+    here, there, counts, cpu_here, cpu_there = [], [], set(), [], []
     warm = 0.0
     for attempt in range(repeat):
         for where, times in ((None, here), (client, there)):
@@ -263,18 +263,30 @@ def measure_workers(words: int, books: list[Codebook], folder: Path, client, rep
             with Project.open(copy) as run_on:
                 if where is not None and attempt == 0:
                     warm = _warm(client, run_on, books)
+                before = sum(client.run(cpu_seconds).values()) if where is not None else 0.0
                 started, cpu = time.perf_counter(), clock()
                 result = autocode(run_on, books, progress=False, scheduler=address if where else None)
                 times.append(time.perf_counter() - started)
                 if where is None:
                     cpu_here.append(clock() - cpu)
+                else:
+                    cpu_there.append(sum(client.run(cpu_seconds).values()) - before)
             counts.add(result.suggestions)
             copy.unlink()
     if len(counts) != 1:
         raise SystemExit(f"the runs wrote different numbers of suggestions: {sorted(counts)}")
     return {"words": n_words, "suggestions": counts.pop(), "single_s": min(here), "dask_s": min(there),
             "speedup": min(here) / min(there), "single_wps": n_words / min(here), "dask_wps": n_words / min(there),
-            "runs_single": here, "runs_dask": there, "warm_up_s": warm, "load": _load()}
+            "runs_single": here, "runs_dask": there, "warm_up_s": warm, "load": _load(),
+            "worker_wps": n_words / min(cpu_there)}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds this process has used (user and system): run on each worker."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _warm(client, project: Project, books: list[Codebook]) -> float:
@@ -319,6 +331,8 @@ def run_workers(sizes: list[int], workers: int, repeat: int) -> str:
     lines.append("runs (single | dask): " + "; ".join(
         f"{r['words']:,}: " + ", ".join(f"{x:.2f}" for x in r["runs_single"]) + " | "
         + ", ".join(f"{x:.2f}" for x in r["runs_dask"]) for r in rows))
+    lines.append("one worker's rate while it has a core (words per hour of worker CPU, all workers' CPU "
+                 "counted): " + ", ".join(f"{r['words']:,}: {r['worker_wps'] * 3600:,.0f}" for r in rows))
     lines.append(f"start-up, not in the table: cluster {cluster_start:.1f} s; pipeline and matchers on the workers "
                  + ", ".join(f"{r['warm_up_s']:.1f} s" for r in rows))
     lines.append("peak memory per worker: " + ", ".join(
