@@ -110,7 +110,19 @@ def next_colour(in_use: Iterable[str]) -> str:
     used = [lab(c) for c in in_use if isinstance(c, str) and HEX.match(c)]
     if not used:
         return palette()[0]
-    return max(palette(), key=lambda c: min(_delta(lab(c), u) for u in used))
+    best, farthest = "", -1.0
+    for colour, (a, b, c) in _palette_labs():
+        # _delta written inline (loading a codebook asks this thousands of times); the
+        # first colour of the largest distance wins, as max() would pick it.
+        nearest = min([((a - x) ** 2 + (b - y) ** 2 + (c - z) ** 2) ** 0.5 for x, y, z in used])
+        if nearest > farthest:
+            best, farthest = colour, nearest
+    return best
+
+
+@lru_cache(maxsize=None)
+def _palette_labs() -> tuple[tuple[str, tuple[float, float, float]], ...]:
+    return tuple((colour, lab(colour)) for colour in palette())
 
 
 def shade(parent: str, index: int) -> str:
