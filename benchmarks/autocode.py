@@ -254,7 +254,7 @@ def measure_workers(words: int, books: list[Codebook], folder: Path, client, rep
     imported = Path(project.location)
     n_words = int(project.documents()["words"].sum())
     project.close()
-    here, there, counts, cpu_here, cpu_there = [], [], set(), [], []
+    here, there, counts, cpu_here, cpu_there, cpu_writer = [], [], set(), [], [], []
     warm = 0.0
     for attempt in range(repeat):
         for where, times in ((None, here), (client, there)):
@@ -271,6 +271,7 @@ def measure_workers(words: int, books: list[Codebook], folder: Path, client, rep
                     cpu_here.append(clock() - cpu)
                 else:
                     cpu_there.append(sum(client.run(cpu_seconds).values()) - before)
+                    cpu_writer.append(clock() - cpu)
             counts.add(result.suggestions)
             copy.unlink()
     if len(counts) != 1:
@@ -278,7 +279,8 @@ def measure_workers(words: int, books: list[Codebook], folder: Path, client, rep
     return {"words": n_words, "suggestions": counts.pop(), "single_s": min(here), "dask_s": min(there),
             "speedup": min(here) / min(there), "single_wps": n_words / min(here), "dask_wps": n_words / min(there),
             "runs_single": here, "runs_dask": there, "warm_up_s": warm, "load": _load(),
-            "worker_wps": n_words / min(cpu_there)}
+            "worker_wps": n_words / min(cpu_there), "single_cpu_s": min(cpu_here),
+            "workers_cpu_s": min(cpu_there), "writer_cpu_s": min(cpu_writer)}
 
 
 def cpu_seconds() -> float:
@@ -287,6 +289,13 @@ def cpu_seconds() -> float:
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _free_core_speedup(row: dict, cores: int) -> float:
+    """One process's CPU over the least wall time the cluster's CPU could take on free
+    cores: all of it spread evenly, but never less than the writer's own share."""
+    total = row["workers_cpu_s"] + row["writer_cpu_s"]
+    return row["single_cpu_s"] / max(row["writer_cpu_s"], total / cores)
 
 
 def _warm(client, project: Project, books: list[Codebook]) -> float:
@@ -333,6 +342,11 @@ def run_workers(sizes: list[int], workers: int, repeat: int) -> str:
         + ", ".join(f"{x:.2f}" for x in r["runs_dask"]) for r in rows))
     lines.append("one worker's rate while it has a core (words per hour of worker CPU, all workers' CPU "
                  "counted): " + ", ".join(f"{r['words']:,}: {r['worker_wps'] * 3600:,.0f}" for r in rows))
+    lines.append("CPU seconds (best run): " + "; ".join(
+        f"{r['words']:,}: one process {r['single_cpu_s']:.2f}, workers {r['workers_cpu_s']:.2f}, "
+        f"writer {r['writer_cpu_s']:.2f}" for r in rows))
+    lines.append(f"speed-up {workers} free cores would allow, from those CPU seconds (an estimate, not a "
+                 "measurement): " + ", ".join(f"{r['words']:,}: {_free_core_speedup(r, workers):.2f}" for r in rows))
     lines.append(f"start-up, not in the table: cluster {cluster_start:.1f} s; pipeline and matchers on the workers "
                  + ", ".join(f"{r['warm_up_s']:.1f} s" for r in rows))
     lines.append("peak memory per worker: " + ", ".join(
