@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualcode.matchers import Regex, _Lines, _required_pieces
+from qualcode.matchers import Regex, _Lines, _required_pieces, anchor_shared
 
 SOURCES = [
     r"\bCP (?:plans?|conferences?|cases?|register|level|threshold|enquir(?:y|ies)|investigations?)\b",
@@ -20,10 +20,11 @@ SOURCES = [
     r"[Pp]lan(?:s|ned)?",
     r"\bre-?referrals? (?:rate|fell|rose|went)",
     r"^(?:Yes|No)\b",
+    *(rf"\b{i}/10\b" for i in range(10)),  # share "/10": one search for all (anchor_shared)
 ]
 WORDS = ["CP", "CIN", "plan", "Plans", "on", "to", "from", "cases", "45%", "45", "per", "cent", "percent", "of", "my",
          "their", "time", "worried", "that", "about", "might", "could", "CASELOAD", "caseloads", "at", "around", "12",
-         "£", "£5k", "5", "million", "re-referrals", "referral", "rate", "went", "Yes", "No", "the", "\n", "\n\n"]
+         "£", "£5k", "5", "million", "re-referrals", "referral", "rate", "went", "Yes", "No", "the", "7/10", "10/10", "3/10.", "/10", "\n", "\n\n"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -31,9 +32,11 @@ WORDS = ["CP", "CIN", "plan", "Plans", "on", "to", "from", "cases", "45%", "45",
 def test_prefiltered_lines_find_every_match(words):
     text = " ".join(words)
     lines = _Lines(text)
-    for source in SOURCES:
-        regex = Regex.compile(0, source)
-        found = [(m.start(), m.end()) for lo, hi in lines.holding_any(regex.literal, regex.ignore_case)
+    regexes = [Regex.compile(0, source) for source in SOURCES]
+    anchor_shared(regexes)
+    assert sum(r.anchor == "/10" for r in regexes) == 10
+    for source, regex in zip(SOURCES, regexes):
+        found = [(m.start(), m.end()) for lo, hi in lines.holding_any(regex.literal, regex.ignore_case, regex.anchor)
                  if not regex.others or regex.may_match(lines.line(lo, hi, regex.ignore_case))
                  for m in regex.pattern.finditer(text, lo, hi)]
         every = [(m.start(), m.end()) for lo, hi in lines.bounds for m in regex.pattern.finditer(text, lo, hi)]
