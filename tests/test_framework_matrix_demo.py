@@ -7,7 +7,7 @@ import re
 import openpyxl
 import pytest
 
-from qualcode.demo import CORPUS, build_demo_project
+from qualcode.demo import CORPUS, build_demo_project, import_demo_summaries
 from qualcode.errors import InputError
 from qualcode.matrices import MISSING, Filters, export_matrix, framework_matrix, framework_summaries
 from qualcode.framework_summaries import import_framework_summaries
@@ -16,6 +16,7 @@ from qualcode.framework_summaries import import_framework_summaries
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     project = build_demo_project(tmp_path_factory.mktemp("demo") / "demo.qc")
+    assert import_demo_summaries(project) == 8
     yield project
     project.close()
 
