@@ -25,8 +25,9 @@ from .. import matrices
 from ..matrices import Filters
 from ..project import Project
 from ..quotes import Quote, QuotePool
+from . import name_scan
 from .model import Contents, Heading, Numbers, Paragraph, QuoteBlock, Report, Section
-from .names import check_names
+from .names import check_names, section_texts
 from .tables import (AGREEMENT_GUIDE, achieved_sample, agreement_table, codebook_table, display_name,
                      survey_layout, wave_label)
 from .template import Template, load_template
@@ -46,6 +47,15 @@ class _Inputs:
     numbers: Numbers = field(default_factory=Numbers)
     omitted: list[str] = field(default_factory=list)
     table_quotes: list[Quote] = field(default_factory=list)  # quotes inside table cells
+    name_model: str | None = None  # the name check's model, when the check runs (else None and not checking)
+    checking: bool = False
+
+    def quotes_for(self, codes: Sequence[str], n: int | None = None) -> list[Quote]:
+        """The pool's choice of quotes for ``codes``; the name check's helper starts on them at once."""
+        quotes = self.pool.select(codes, n).quotes
+        if self.checking:
+            name_scan.prefetch([q.shown for q in quotes], self.name_model)
+        return quotes
 
 
 def build_report(project: Project, toc: Any = None, codebooks: Sequence[Any] = (),
@@ -62,12 +72,17 @@ def build_report(project: Project, toc: Any = None, codebooks: Sequence[Any] = (
     with each section's title as it is built.
     """
     template = template if isinstance(template, Template) else load_template(template)
+    pseudonymised = _pseudonymised(project)
+    checking = not (pseudonymised or allow_names)
+    if checking:
+        name_scan.start(name_model)  # the NER model loads on another core while the report is computed
     toc = _load_toc(toc)
     codebooks = [_load_codebook(cb) for cb in codebooks]
     codings = project.codings(status=status)  # read once: quotes, matrices and evidence all start from it
     inputs = _Inputs(project, template, Filters(status=status, level=level),
                      QuotePool(project, template.rules, status, codings=codings),
-                     toc=toc, codebooks=codebooks, coders=list(coders or []))
+                     toc=toc, codebooks=codebooks, coders=list(coders or []), name_model=name_model,
+                     checking=checking)
     inputs.segments = matrices.coded_segments(project, inputs.filters, codings=codings)
     if toc is not None:
         from ..evidence import evidence
@@ -82,6 +97,8 @@ def build_report(project: Project, toc: Any = None, codebooks: Sequence[Any] = (
             section.blocks.append(Paragraph(spec["intro"]))
         if _BUILDERS[key](inputs, section):
             sections.append(section)
+            if checking:  # the helper scans this section while the next ones are built
+                name_scan.prefetch([text for _, text in section_texts(section)], name_model)
     about = next((s for s in sections if s.key == "about"), None)
     if about is not None:
         about.blocks.extend(Paragraph(line, "List Bullet") for line in inputs.omitted)
@@ -95,7 +112,7 @@ def build_report(project: Project, toc: Any = None, codebooks: Sequence[Any] = (
                     template.table_style, template.docx_template, config)
     if progress:
         progress("checking for names")
-    check_names(report, _pseudonymised(project), allow_names, Path(str(project.location)).name, name_model)
+    check_names(report, pseudonymised, allow_names, Path(str(project.location)).name, name_model)
     return report
 
 
@@ -203,7 +220,7 @@ def _evidence(inputs: _Inputs, section: Section) -> bool:
         "used is given beside each judgement."))
     rows, used = [], []
     for row in outcomes.itertuples():
-        chosen = inputs.pool.select(row.codes, n=inputs.template.per_outcome).quotes
+        chosen = inputs.quotes_for(row.codes, n=inputs.template.per_outcome)
         used.extend(chosen)
         rows.append({
             "Outcome": row.name,
@@ -344,8 +361,7 @@ def _themes(inputs: _Inputs, section: Section) -> bool:
             section.blocks.append(Paragraph(f"{row_names.get(row_label, row_label)}: {text}", "List Bullet",
                                             from_data=True))
         if row.segments:
-            selection = inputs.pool.select(members.get(row.code, [row.code]))
-            section.blocks.extend(QuoteBlock(q) for q in selection.quotes)
+            section.blocks.extend(QuoteBlock(q) for q in inputs.quotes_for(members.get(row.code, [row.code])))
     return True
 
 

@@ -17,31 +17,35 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from ..errors import NamesInReport
-from .model import Heading, Paragraph, QuoteBlock, Report, Table
+from .model import Heading, Paragraph, QuoteBlock, Report, Section, Table
 
 SHOWN = 12  # hits listed in the refusal; the rest are counted
 
 
 def report_texts(report: Report) -> list[tuple[str, str]]:
     """(where, text) for every quote, memo line and table cell from the data that the report prints."""
+    return [item for section in report.sections for item in section_texts(section)]
+
+
+def section_texts(section: Section) -> list[tuple[str, str]]:
+    """``report_texts`` for one section."""
     out: list[tuple[str, str]] = []
-    for section in report.sections:
-        place = section.title
-        for block in section.blocks:
-            if isinstance(block, Heading):
-                place = f"{section.title}, {block.text}"
-            elif isinstance(block, QuoteBlock):
-                out.append((f"{place}: quote ({block.quote.attribution}, coding {block.quote.coding_id})",
-                            block.quote.shown))
-            elif isinstance(block, Paragraph) and block.from_data:
-                out.append((f"{place}: {block.text[:30]}…", block.text))
-            elif isinstance(block, Table):
-                out += [(f"Table {block.number}, heading row", text) for _, text in block.groups]
-                columns = block.frame.columns if block.check_names is None else block.check_names
-                for i, values in enumerate(block.frame[list(columns)].itertuples(index=False, name=None), start=1):
-                    for column, value in zip(columns, values):
-                        if value:
-                            out.append((f"Table {block.number}, row {i}, {column}", str(value)))
+    place = section.title
+    for block in section.blocks:
+        if isinstance(block, Heading):
+            place = f"{section.title}, {block.text}"
+        elif isinstance(block, QuoteBlock):
+            out.append((f"{place}: quote ({block.quote.attribution}, coding {block.quote.coding_id})",
+                        block.quote.shown))
+        elif isinstance(block, Paragraph) and block.from_data:
+            out.append((f"{place}: {block.text[:30]}…", block.text))
+        elif isinstance(block, Table):
+            out += [(f"Table {block.number}, heading row", text) for _, text in block.groups]
+            columns = block.frame.columns if block.check_names is None else block.check_names
+            for i, values in enumerate(block.frame[list(columns)].itertuples(index=False, name=None), start=1):
+                for column, value in zip(columns, values):
+                    if value:
+                        out.append((f"Table {block.number}, row {i}, {column}", str(value)))
     return out
 
 
@@ -49,9 +53,10 @@ def find_identifiers_in(texts: Sequence[tuple[str, str]], model: str | None = "a
     """(where, text, type) for every identifier the detector finds in ``texts``.
 
     Each distinct text is scanned once, all of them in one pass of one detector
-    (built once per process and model); what a text holds is remembered for the
-    process, so a report built again in a notebook scans only the quotes that changed.
-    Labels a pseudonymisation wrote (``[Parent 1]``) are not identifiers.
+    (built once per process and model, or in the helper ``build_report`` started:
+    ``name_scan``); what a text holds is remembered for the process, so a report built
+    again in a notebook scans only the quotes that changed. Labels a pseudonymisation
+    wrote (``[Parent 1]``) are not identifiers.
     """
     if not texts:
         return []
@@ -70,15 +75,10 @@ _REMEMBERED = 20_000  # texts; past this the oldest are forgotten
 
 
 def _scan(texts: list[str], model: str | None) -> None:
-    from ..privacy.detection import _default_detector
+    from .name_scan import scan
 
-    hits: dict[int, list[tuple[str, str]]] = {i: [] for i in range(len(texts))}
-    docs = [{"id": i, "name": "", "text": text} for i, text in enumerate(texts)]
-    for hit in _default_detector(model).scan(docs):
-        if not hit.text.startswith("[") and all(hit.text != seen for seen, _ in hits[hit.document_id]):
-            hits[hit.document_id].append((hit.text, hit.type))
-    for i, text in enumerate(texts):
-        _FOUND[(model, text)] = hits[i]
+    for text, hits in zip(texts, scan(texts, model)):
+        _FOUND[(model, text)] = [(hit, kind) for hit, kind in hits]
     while len(_FOUND) > _REMEMBERED:
         del _FOUND[next(iter(_FOUND))]
 
