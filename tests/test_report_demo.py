@@ -189,3 +189,12 @@ def test_no_name_from_the_pseudonymisation_key_anywhere(demo):
     for name, text in texts.items():
         leaked = sorted({o for o in originals if re.search(rf"(?<!\w){re.escape(o)}(?!\w)", text)})
         assert not leaked, f"{name} holds {leaked}"
+
+
+def test_the_agreement_table_names_coders_by_display_name(demo):
+    document = docx.Document(demo / "report.docx")
+    agreement = [t for t in document.tables if "Cohen's κ" in [c.text for c in t.rows[0].cells]]
+    assert agreement, "the demo report has an agreement table"
+    cells = [c.text for t in agreement for row in t.rows for c in row.cells]
+    assert any("Researcher A did not use this code" in c for c in cells)  # the demo has such a code
+    assert not [c for c in cells if "researcher_" in c]

@@ -115,6 +115,8 @@ def agreement_table(result: Any) -> tuple[pd.DataFrame, str]:
     table["Krippendorff's α"] = by_code["alpha"].map(_fmt)
     table["Agreement %"] = by_code["percent_agreement"].map(lambda v: _fmt(v * 100, 1))
     notes = by_code["flag"].fillna("").astype(str)
+    for coder in coders:  # "researcher_a did not use this code" reads "Researcher A did not use this code"
+        notes = notes.str.replace(rf"(?<!\w){re.escape(str(coder))}(?!\w)", display_name(coder), regex=True)
     if notes.str.strip().any():
         table["Note"] = notes
     compared = by_code["n_units"].dropna()
