@@ -3,6 +3,7 @@ once, and every failure of the helper falls back to scanning here."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -60,6 +61,15 @@ def test_prefetched_texts_are_sent_once(scanner, monkeypatch):
     assert helper.hits_of(QUOTES) == hits_of(QUOTES, model=None)
     flat = [t for batch in sent for t in batch]
     assert sorted(flat) == sorted(set(QUOTES)) and len(flat) == len(set(flat))
+
+
+def test_the_helper_runs_this_qualcode(scanner):
+    import qualcode
+
+    helper = scanner(None)
+    env_path = name_scan._helper_environment()["PYTHONPATH"].split(os.pathsep)
+    assert env_path[0] == str(Path(qualcode.__file__).resolve().parents[1])
+    assert helper.hits_of(QUOTES[:1]) == hits_of(QUOTES[:1], model=None)
 
 
 def test_a_helper_that_died_falls_back_to_this_process(scanner, monkeypatch):

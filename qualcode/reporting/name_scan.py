@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 NO_MODEL = "-"  # argv for model=None (rules only)
 PREFETCH_BATCH = 128  # texts per request while the report is being built
@@ -67,7 +68,7 @@ class NameScanner:
         self.process = subprocess.Popen(
             [sys.executable, "-m", __name__, model or NO_MODEL],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, encoding="utf-8", env={**os.environ, **ONE_THREAD},
+            text=True, encoding="utf-8", env=_helper_environment(),
         )
         self.known: dict[str, list[list[str]]] = {}  # text -> its hits, as answered
         self._exchanges = ThreadPoolExecutor(max_workers=1)  # one request on the pipe at a time
@@ -118,6 +119,14 @@ class NameScanner:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def _helper_environment() -> dict[str, str]:
+    """This environment, one BLAS thread, and this qualcode first on the path: the helper
+    runs the same code as its caller even from a checkout on ``sys.path`` only."""
+    package_parent = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, **ONE_THREAD, "PYTHONPATH": path}
 
 
 _SCANNERS: dict[str | None, NameScanner] = {}
