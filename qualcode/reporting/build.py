@@ -328,6 +328,9 @@ def _themes(inputs: _Inputs, section: Section) -> bool:
     codes = project.codes(include_retired=True)
     definitions = dict(zip(codes["key"], codes["definition"]))
     members = _members(codes, filters.level)
+    # Quotes first, figures after: the name check's helper scans the quotes while the figures are drawn.
+    quotes = {row.code: inputs.quotes_for(members.get(row.code, [row.code]))
+              for row in frequencies.itertuples() if row.segments}
     by_source = matrices.crosstab(project, "source_type", "segments", filters, segments=inputs.segments)
     summaries = matrices.framework_summaries(project)
     row_names = _row_names(project) if not summaries.empty else {}
@@ -360,8 +363,7 @@ def _themes(inputs: _Inputs, section: Section) -> bool:
         for row_label, text in zip(own["row"], own["text"]):  # a case, or a participant without one
             section.blocks.append(Paragraph(f"{row_names.get(row_label, row_label)}: {text}", "List Bullet",
                                             from_data=True))
-        if row.segments:
-            section.blocks.extend(QuoteBlock(q) for q in inputs.quotes_for(members.get(row.code, [row.code])))
+        section.blocks.extend(QuoteBlock(q) for q in quotes.get(row.code, ()))
     return True
 
 
