@@ -93,6 +93,32 @@ def test_suggestions_skip_coded_segments_and_rerun_adds_nothing(learned):
     assert again.written == 0 and again.already_coded > result.already_coded
 
 
+def test_two_runs_at_once_write_each_suggestion_once(tmp_path):
+    """A colleague's run finishes while this one trains: this one keeps only what is new."""
+    from qualcode.progress import reporting_to
+    from qualcode.project import Project
+
+    lab = build(tmp_path)
+    other: list = []
+    started: list = []
+
+    def colleague_runs_now(text, done, total):
+        if text.startswith("writing") and not started:
+            started.append(True)
+            with Project.open(lab.project.location) as theirs:  # their own connection, as another process has
+                other.append(learn.suggest(theirs, min_confidence=0.0))
+
+    with reporting_to(colleague_runs_now):
+        mine = learn.suggest(lab.project, min_confidence=0.0)
+    assert other[0].written > 0
+    assert mine.written == 0 and mine.by_code == {}  # no IntegrityError, nothing doubled
+    assert mine.already_coded >= other[0].already_coded + other[0].written
+    suggested = lab.project.codings(status="suggested")
+    assert len(suggested) == other[0].written
+    assert not suggested.duplicated(["document_id", "start", "end", "code"]).any()
+    lab.project.close()
+
+
 def test_a_passage_left_uncoded_in_a_coded_document_is_suggested_by_the_model_that_held_it_out(tmp_path):
     # The final model learns every uncoded segment of a coded document as a negative, so
     # only the cross-validation model that never saw the document can say it was missed.

@@ -9,13 +9,16 @@ from __future__ import annotations
 import difflib
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
+from .. import store
 from ..errors import InputError, NotEnoughData, NotFoundError
 from ..progress import step
 from ..project import NewCoding, Project
@@ -193,10 +196,33 @@ def suggest(project: Project, unit: str | None = None, min_confidence: float | N
             ))
             by_code[code] = by_code.get(code, 0) + 1
     step(f"writing {len(new):,} suggestions", len(decisions), len(decisions))
-    ids = project.add_codings(new) if new else []
+    ids: list[int] = []
+    if new:
+        with project.transaction() as conn:  # the write lock first: a run that finished meanwhile is seen
+            fresh = _not_written_yet(project, conn, coder, new)
+            ids = project.insert_codings(conn, fresh) if fresh else []
+        if len(fresh) < len(new):
+            already += len(new) - len(fresh)
+            by_code = dict(Counter(c.code for c in fresh))
     thresholds = {code: round(d.threshold, 4) for code, d in decisions.items()}
     return SuggestResult(len(ids), by_code, refused, already, below, int(pool.trainable.sum()), trained_at, cv,
                          ids, thresholds, capped, max_per_code, pool.unit, pool.unit_note)
+
+
+def _not_written_yet(project: Project, conn, coder: str, new: list[NewCoding]) -> list[NewCoding]:
+    """The suggestions in ``new`` that ``coder`` has not written since the pool was read.
+
+    Two team members running ``suggest`` on one project at once train on the same
+    codings and propose the same segments; the run that takes the write lock second
+    keeps only what the first did not write, instead of failing on the duplicates.
+    """
+    k, c = store.codings, store.coders
+    documents = sorted({n.document_id for n in new})
+    code_keys = {i: key for key, i in project.code_ids(conn).items()}
+    query = (sa.select(k.c.document_id, k.c.code_id, k.c.start, k.c.end).select_from(k.join(c, k.c.coder_id == c.c.id))
+             .where(c.c.name == coder, k.c.document_id.in_(documents)))
+    present = {(d, code_keys.get(code), s, e) for d, code, s, e in conn.execute(query)}
+    return [n for n in new if (n.document_id, n.code, n.start, n.end) not in present]
 
 
 def _named_codes(project: Project, pool: Pool, codes: Sequence[str] | None) -> set[str] | None:
