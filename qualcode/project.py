@@ -638,7 +638,10 @@ def _record_creates(conn: sa.Connection, ids: list[int], rows: list[dict], coder
         conn.exec_driver_sql(_CREATE_EVENTS_SQL, (actor or None, stamp, ids[0], ids[-1]))
         return
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_PG_CREATE_EVENTS_SQL, (actor or None, stamp, ids))
+        if ids[-1] - ids[0] == len(ids) - 1 and ids == sorted(ids):  # one range scan, not an index probe per id
+            conn.exec_driver_sql(_PG_CREATE_EVENTS_RANGE_SQL, (actor or None, stamp, ids[0], ids[-1]))
+        else:
+            conn.exec_driver_sql(_PG_CREATE_EVENTS_SQL, (actor or None, stamp, ids))
         return
     _insert_rows(conn, store.coding_events, [
         {"coding_id": i, "action": "create", "actor": actor or coder, "at": stamp,
@@ -661,6 +664,12 @@ _PG_CREATE_EVENTS_SQL = (
     "SELECT k.id, 'create', coalesce(%s, c.name), %s, json_build_object("
     + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
     + ")::text FROM codings k JOIN coders c ON c.id = k.coder_id WHERE k.id = ANY(%s) ORDER BY k.id"
+)
+_PG_CREATE_EVENTS_RANGE_SQL = (
+    "INSERT INTO coding_events (coding_id, action, actor, at, after) "
+    "SELECT k.id, 'create', coalesce(%s, c.name), %s, json_build_object("
+    + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
+    + ")::text FROM codings k JOIN coders c ON c.id = k.coder_id WHERE k.id BETWEEN %s AND %s ORDER BY k.id"
 )
 
 
