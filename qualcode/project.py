@@ -659,18 +659,14 @@ _CREATE_EVENTS_SQL = (
 
 
 # PostgreSQL builds the same events server-side from the rows just written.
-_PG_CREATE_EVENTS_SQL = (
+_PG_CREATE_EVENTS_FROM = (
     "INSERT INTO coding_events (coding_id, action, actor, at, after) "
     "SELECT k.id, 'create', coalesce(%s, c.name), %s, json_build_object("
     + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
-    + ")::text FROM codings k JOIN coders c ON c.id = k.coder_id WHERE k.id = ANY(%s) ORDER BY k.id"
+    + ")::text FROM codings k JOIN coders c ON c.id = k.coder_id WHERE "
 )
-_PG_CREATE_EVENTS_RANGE_SQL = (
-    "INSERT INTO coding_events (coding_id, action, actor, at, after) "
-    "SELECT k.id, 'create', coalesce(%s, c.name), %s, json_build_object("
-    + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
-    + ")::text FROM codings k JOIN coders c ON c.id = k.coder_id WHERE k.id BETWEEN %s AND %s ORDER BY k.id"
-)
+_PG_CREATE_EVENTS_SQL = _PG_CREATE_EVENTS_FROM + "k.id = ANY(%s) ORDER BY k.id"
+_PG_CREATE_EVENTS_RANGE_SQL = _PG_CREATE_EVENTS_FROM + "k.id BETWEEN %s AND %s ORDER BY k.id"
 
 
 _HAS_JSON: dict[str, bool] = {}  # by SQLite library version: asked once, not per batch

@@ -93,21 +93,15 @@ def test_a_report_in_a_fresh_process_checks_names_in_the_helper(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(TESTS)!r})
-        from test_report_project import build_project
+        from test_report_project import add_family_interview, build_project
         from qualcode import NewCoding
         from qualcode.errors import NamesInReport
         from qualcode.report import build_report
         from qualcode.reporting import name_scan
-        import sqlalchemy as sa
-        from qualcode import store
 
         project = build_project({str(tmp_path / "p.qc")!r}).project
         text = "Jo: We met her son Tyler at 14 Lavender Row and he told us what he wanted for once.\\n"
-        with project.transaction() as conn:
-            doc = conn.execute(sa.insert(store.documents).values(
-                name="FAM02_w2.txt", version=1, source_file="FAM02_w2.txt", format="txt", sha256="f",
-                source_type="family interview", text=text, words=len(text.split()), imported_at=store.now(),
-            ).returning(store.documents.c.id)).scalar_one()
+        doc = add_family_interview(project, text)
         project.add_codings([NewCoding(doc, 4, len(text) - 1, "voice", coder="alex", status="accepted")])
         assert "qualcode.privacy.detection" not in sys.modules
         try:

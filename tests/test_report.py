@@ -20,7 +20,7 @@ from qualcode.matrices import set_framework_summary
 from qualcode.quotes import exclude_quote, pin_quote
 from qualcode.report import achieved_sample, build_report, load_template, report_files
 from qualcode.survey import import_survey
-from test_report_project import DOCUMENTS, build_project, write_toc
+from test_report_project import DOCUMENTS, add_family_interview, build_project, write_toc
 
 # The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
 pytestmark = pytest.mark.backends
@@ -345,16 +345,7 @@ def test_report_refuses_names_unless_pseudonymised_or_allowed(tmp_path):
     built = build_project(tmp_path / "p.qc")
     project = built.project
     text = "Jo: We met her son Tyler at 14 Lavender Row and he told us what he wanted, which never happened before.\n"
-    with project.transaction() as conn:
-        import sqlalchemy as sa
-        from qualcode import store
-
-        doc = conn.execute(sa.insert(store.documents).values(
-            name="FAM02_w2.txt", version=1, source_file="FAM02_w2.txt", format="txt", sha256="fam02",
-            source_type="family interview", text=text, words=len(text.split()), imported_at=store.now(),
-        ).returning(store.documents.c.id)).scalar_one()
-        conn.execute(sa.insert(store.document_attributes), [{"document_id": doc, "key": "role", "value": "Parent"},
-                                                           {"document_id": doc, "key": "wave", "value": "2"}])
+    doc = add_family_interview(project, text)
     project.add_codings([NewCoding(doc, 4, len(text) - 1, "voice", coder="alex", status="accepted")])
     out = tmp_path / "r.docx"
     with pytest.raises(NamesInReport) as caught:

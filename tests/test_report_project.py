@@ -123,6 +123,22 @@ def build_project(path: Path) -> Built:
     return Built(project, doc_ids, coding_ids)
 
 
+def add_family_interview(project, text: str, name: str = "FAM02_w2.txt") -> int:
+    """One more family interview (a Parent, wave 2) holding ``text``; its id."""
+    import sqlalchemy as sa
+
+    from qualcode import store
+
+    with project.transaction() as conn:
+        doc = conn.execute(sa.insert(store.documents).values(
+            name=name, version=1, source_file=name, format="txt", sha256=name, source_type="family interview",
+            text=text, words=len(text.split()), imported_at=store.now(),
+        ).returning(store.documents.c.id)).scalar_one()
+        conn.execute(sa.insert(store.document_attributes), [{"document_id": doc, "key": "role", "value": "Parent"},
+                                                           {"document_id": doc, "key": "wave", "value": "2"}])
+    return doc
+
+
 def _turns(doc_id: int, text: str):
     """One turn per line, 'Speaker: …'; the interviewer's marked as such."""
     position = 0
