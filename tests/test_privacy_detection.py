@@ -90,6 +90,19 @@ def test_names_that_are_words_only_where_they_name_someone(model_detector):
     assert ("rose", text.index("rose")) in found
 
 
+@pytest.mark.parametrize("model", ["auto", None])
+def test_talk_is_not_taken_for_names(model, model_detector):
+    """Interjections, plural weekdays, family words and apps, capitalised as transcripts write
+    them, were labelled as people (the demo report quoted "[Person 30]." for "Hmm.")."""
+    text = ("KERRY: Hmm. Nah, not really. Yep, they come Tuesdays and Thursdays now.\n"
+            "Interviewer: And Dean?\nKERRY: Dean turned up again. Mummy had to ring them. Ha. "
+            "I told the worker on WhatsApp and she said bye, speak Thursdays. My friend saw it on Instagram.\n")
+    detector = model_detector if model else Detector(model=None)
+    found = {s.text for s in detector.find(text)}
+    assert {"Dean", "KERRY"} <= found
+    assert not found & {"Hmm", "Nah", "Yep", "Ha", "Tuesdays", "Thursdays", "Mummy", "WhatsApp", "Instagram"}
+
+
 def test_public_find_functions_are_the_same_detector():
     text = "Mrs Okonedo rang about her daughter Ruby on 07700 900412."
     assert [s.text for s in find_names(text, model=None)] == ["Okonedo", "Ruby"]

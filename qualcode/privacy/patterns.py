@@ -54,7 +54,8 @@ SCHOOL = re.compile(
 # Words that make a school's kind, not its name: "Primary School" names no school.
 GENERIC_SCHOOL_WORDS = frozenset("primary secondary junior infant infants special grammar high independent "
                                  "local new free state catholic church village".split())
-# Capitalised words that are not names (sentence starts, roles, places of work, time).
+# Capitalised words that are not names (sentence starts, roles, places of work, time, talk:
+# interjections a transcript capitalises, family words, the apps families mention).
 NOT_NAMES = frozenset("""
 i the a an and but or so if then this that these those there here it its he she they we you
 my his her our their your me him them us yes no yeah ok okay well um er oh right just also
@@ -70,6 +71,10 @@ north south east west central
 interview interviews transcript transcription teams zoom meeting meetings evaluation wave site office
 review plan conference panel notes note date participant participants respondent interviewer
 keyworker supervisee supervisor senco camhs ofsted mash lado marac yot pru send dfe cafcass iro sgo ehc
+mondays tuesdays wednesdays thursdays fridays saturdays sundays weekends
+hmm hm mm mmm erm uh uhm ah aw eh nah yep yup bye hiya ha haha cheers thanks ta sorry wow ugh oops
+mummy daddy mam mammy nana nanna granny grandpa
+whatsapp instagram facebook snapchat tiktok youtube google wifi wi-fi internet email text app
 """.split())
 # Relation words: "my son Tyler", "Mum Tracey Holloway", "maternal aunt Leanne".
 CHILD_CUES = ("son", "daughter", "baby", "child", "niece", "nephew", "grandson", "granddaughter",
