@@ -96,11 +96,13 @@ def test_talk_is_not_taken_for_names(model, model_detector):
     them, were labelled as people (the demo report quoted "[Person 30]." for "Hmm.")."""
     text = ("KERRY: Hmm. Nah, not really. Yep, they come Tuesdays and Thursdays now.\n"
             "Interviewer: And Dean?\nKERRY: Dean turned up again. Mummy had to ring them. Ha. "
-            "I told the worker on WhatsApp and she said bye, speak Thursdays. My friend saw it on Instagram.\n")
+            "I told the worker on WhatsApp and she said bye, speak Thursdays. My friend saw it on Instagram.\n"
+            "Honestly, it was better. Obviously we still worry. Basically Dean stays away now.\n")
     detector = model_detector if model else Detector(model=None)
     found = {s.text for s in detector.find(text)}
     assert {"Dean", "KERRY"} <= found
-    assert not found & {"Hmm", "Nah", "Yep", "Ha", "Tuesdays", "Thursdays", "Mummy", "WhatsApp", "Instagram"}
+    assert not found & {"Hmm", "Nah", "Yep", "Ha", "Tuesdays", "Thursdays", "Mummy", "WhatsApp", "Instagram",
+                        "Honestly", "Obviously", "Basically"}
 
 
 def test_public_find_functions_are_the_same_detector():

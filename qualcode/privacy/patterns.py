@@ -74,6 +74,9 @@ keyworker supervisee supervisor senco camhs ofsted mash lado marac yot pru send 
 mondays tuesdays wednesdays thursdays fridays saturdays sundays weekends
 hmm hm mm mmm erm uh uhm ah aw eh nah yep yup bye hiya ha haha cheers thanks ta sorry wow ugh oops
 mummy daddy mam mammy nana nanna granny grandpa
+honestly obviously basically actually definitely literally usually probably absolutely apparently
+unfortunately hopefully luckily thankfully normally generally personally certainly clearly seriously
+exactly totally especially initially eventually finally originally recently currently previously
 whatsapp instagram facebook snapchat tiktok youtube google wifi wi-fi internet email text app
 """.split())
 # Relation words: "my son Tyler", "Mum Tracey Holloway", "maternal aunt Leanne".
