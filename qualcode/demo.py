@@ -93,8 +93,7 @@ def import_demo_summaries(project: Project, corpus: Path = CORPUS) -> int:
 def build_demo_project(path: Path, corpus: Path = CORPUS, progress: bool = False) -> Project:
     """A project with the corpus, codebooks and human codings: what notebooks start from.
 
-    Framework summaries are left to ``import_demo_summaries`` (``run_demo`` loads them): REFI-QDA has no
-    framework-cell memo, so a project holding them does not round-trip through .qdpx unchanged.
+    Framework summaries are loaded by ``import_demo_summaries`` (``run_demo`` does).
     """
     project = Project.create(path)
     import_demo_corpus(project, corpus, progress=progress)

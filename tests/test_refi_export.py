@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from qualcode import Project, store
 from qualcode.cli import app
-from qualcode.demo import build_demo_project
+from qualcode.demo import build_demo_project, import_demo_summaries
 from qualcode.errors import InputError
 from qualcode.memos import add_memo
 from qualcode.refi.project_export import SCHEMA, export_qdpx
@@ -24,9 +24,11 @@ SHARED_XSD = Path(__file__).resolve().parents[2] / "shared" / "refi" / "Project.
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
-    """The demo project, with memos of every kind, case attributes and a few colours added."""
+    """The demo project, with memos of every kind (framework summaries of cases and of staff
+    interviews among them), case attributes and a few colours added."""
     path = tmp_path_factory.mktemp("demo") / "demo.qc"
     project = build_demo_project(path)
+    assert import_demo_summaries(project) == 8
     codings = project.codings()
     first = codings.iloc[0]
     add_memo(project, "Waves 1 and 2 were coded by two researchers.", author="sam")
@@ -80,7 +82,7 @@ def test_export_validates_against_the_refi_schema(demo, tmp_path):
     with Project.open(demo) as project:
         result = export_qdpx(project, out)
         accepted = len(project.codings(status="accepted"))
-    assert (result.documents, result.codings, result.memos, result.cases) == (94, accepted, 5, 8)
+    assert (result.documents, result.codings, result.memos, result.cases) == (94, accepted, 5 + 8, 8)
     with zipfile.ZipFile(out) as z:
         xml = z.read("project.qde")
         sources = [n for n in z.namelist() if n.startswith("sources/")]

@@ -12,7 +12,9 @@ code points with exclusive ends, each source's text as UTF-8 in ``sources/``.
   with a ``Coding`` by its coder as a REFI ``User``;
 - memos -> ``Note``s referred to from the project, source, code or coding they are
   about; case memos -> the case's ``Description``; cases -> ``Case`` with their
-  sources and attributes.
+  sources and attributes; framework-matrix summaries -> a ``Note`` named
+  "Framework summary: ROW" referred to from the code (and from the source, for a
+  document row), which ``project_import`` reads back as the same cell.
 
 >>> summary = export_qdpx(project, "eval.qdpx")     # doctest: +SKIP
 """
@@ -39,6 +41,14 @@ NS = "urn:QDA-XML:project:1.0"
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "refi" / "Project.xsd"
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/qualcode/qualcode/project")
 _NOTE_KINDS = ("project", "document", "case", "code", "coding", "framework")  # not quote pins
+# REFI-QDA has no framework-matrix cell: its summary is a Note referred to from the code (and
+# from the source, for a document row), named for the row; ``project_import`` reads it back.
+FRAMEWORK_NOTE = "Framework summary: "
+
+
+def framework_note_name(row: str) -> str:
+    """The name of a framework-cell note: ``framework_note_name("C003")`` -> "Framework summary: C003"."""
+    return FRAMEWORK_NOTE + row
 
 
 @dataclass
@@ -137,6 +147,8 @@ class _Builder:
                      "code": ("code", memo.code_id), "coding": ("coding", memo.coding_id),
                      "framework": ("code", memo.code_id)}[memo.kind]
             notes_for.setdefault(owner, []).append(_guid("memo", memo.id))
+            if memo.kind == "framework" and memo.document_id is not None:  # the cell's other side, where REFI has one
+                notes_for.setdefault(("document", memo.document_id), []).append(_guid("memo", memo.id))
         self._codebook(root, codes, {r.code_id for r in codings}, notes_for)
         documents = list(c.execute(sa.select(store.documents).where(store.documents.c.superseded_by.is_(None))
                                    .order_by(store.documents.c.id)))
@@ -155,11 +167,14 @@ class _Builder:
         self._cases(root, documents, case_attrs, memos)
         files = self._sources(root, documents, doc_attrs, codings, codes, notes_for)
         if memos:
+            row_names = self._framework_rows(memos)
             notes = _el(root, "Notes")
             for memo in memos:
                 if memo.kind == "case":
                     continue
                 first = memo.text.strip().splitlines()[0][:100] if memo.text.strip() else "memo"
+                if memo.kind == "framework":
+                    first = framework_note_name(row_names.get((memo.case_id, memo.document_id), ""))
                 note = _el(notes, "Note", guid=_guid("memo", memo.id), name=first,
                            creatingUser=self.user(memo.author or None), creationDateTime=_stamp(memo.created_at),
                            modifiedDateTime=_stamp(memo.updated_at))
@@ -200,6 +215,13 @@ class _Builder:
 
         write(codes_el, None)
         self.code_guids = {r.id: code_guid(r.codebook or "", r.key) for r in keep}
+
+    def _framework_rows(self, memos: list) -> dict[tuple[int | None, int | None], str]:
+        """(case id, document id) -> the case's or document's name, for framework-cell notes."""
+        cases = dict(self.conn.execute(sa.select(store.cases.c.id, store.cases.c.name)).all())
+        docs = dict(self.conn.execute(sa.select(store.documents.c.id, store.documents.c.name)).all())
+        return {(m.case_id, m.document_id): cases.get(m.case_id) or docs.get(m.document_id, "")
+                for m in memos if m.kind == "framework"}
 
     def _cases(self, root: etree._Element, documents: list, case_attrs: dict, memos: list) -> None:
         cases = list(self.conn.execute(sa.select(store.cases).order_by(store.cases.c.id)))

@@ -8,7 +8,9 @@ What comes in, in one transaction (a failure leaves the project as it was):
   is one qualcode gave a code of this project is that code, so a file sent out and
   coded elsewhere comes back onto the same codes);
 - every ``Coding`` of a text selection becomes an accepted coding by its user;
-- notes, selection and source descriptions become memos; cases with their sources
+- notes, selection and source descriptions become memos (a note named "Framework
+  summary: ROW" on one code, as ``project_export`` writes it, becomes that framework
+  cell's summary again); cases with their sources
   and variables become cases and attributes; sets named ``key: value`` (ATLAS.ti's
   way of writing document variables) become attributes, other source sets a ``set``
   attribute.
@@ -47,6 +49,7 @@ from ..textnorm import decode_text
 from .archive import QdpxArchive
 from .codebook import _codes_from, _parse_xml, code_guid, slugify, unique_id
 from .positions import Utf16Index, normalised_with_map
+from .project_export import FRAMEWORK_NOTE
 
 _SET_VARIABLE = re.compile(r"^\s*([^:]{1,60}?)\s*:\s*(.+?)\s*$")
 _NON_TEXT = {
@@ -520,16 +523,37 @@ class _Reader:
             if target:
                 refs.setdefault(_guid(ref.get("targetGUID")), []).extend((target[0], i) for i in target[1][:1])
         for note in _children(notes_el, "Note") if notes_el is not None else []:
+            author = self.users.get(_guid(note.get("creatingUser"))) or self.default_user
+            owners = refs.get(_guid(note.get("guid"))) or [("project", 0)]
+            cell = self._framework_cell(conn, note, owners)
+            if cell is not None:
+                pending.append(("framework", cell, self._note_text(note, named=False), author,
+                                note.get("creationDateTime")))
+                continue
             text = self._note_text(note)
             if not text:
                 continue
-            author = self.users.get(_guid(note.get("creatingUser"))) or self.default_user
-            owners = refs.get(_guid(note.get("guid"))) or [("project", 0)]
             for kind, owner_id in owners:
                 pending.append((kind, owner_id, text, author, note.get("creationDateTime")))
         self._write_memos(conn, pending)
 
-    def _note_text(self, note: etree._Element) -> str:
+    def _framework_cell(self, conn: sa.Connection, note: etree._Element,
+                        owners: list[tuple[str, int]]) -> dict[str, int] | None:
+        """The framework-matrix cell a note summarises, as ``project_export`` wrote it: named
+        "Framework summary: ROW" (a case, else a document, of that name) and referred to
+        from one code. None for any other note."""
+        name = note.get("name") or ""
+        codes = [i for kind, i in owners if kind == "code"]
+        if not name.startswith(FRAMEWORK_NOTE) or len(codes) != 1:
+            return None
+        row = name[len(FRAMEWORK_NOTE):]
+        case_id = conn.execute(sa.select(store.cases.c.id).where(store.cases.c.name == row)).scalar()
+        if case_id is not None:
+            return {"case_id": case_id, "code_id": codes[0]}
+        documents = [i for kind, i in owners if kind == "document"]
+        return {"document_id": documents[0], "code_id": codes[0]} if documents else None
+
+    def _note_text(self, note: etree._Element, named: bool = True) -> str:
         inline = _child(note, "PlainTextContent")
         if inline is not None and inline.text:
             content = inline.text
@@ -539,7 +563,7 @@ class _Reader:
         content = content.replace("\r\n", "\n").strip()
         name = (note.get("name") or "").strip()
         description = _text_of(_child(note, "Description"))
-        if name and not content.startswith(name):
+        if named and name and not content.startswith(name):
             content = f"{name}\n{content}" if content else name
         if description:
             content = f"{content}\n\n{description}"
@@ -560,6 +584,8 @@ class _Reader:
                    "text": text, "author": author or "", "created_at": _stamp(created) or stamp, "updated_at": stamp}
             if kind in column:
                 row[column[kind]] = owner_id
+            elif kind == "framework":  # a matrix cell: its case or document, and its code
+                row.update(owner_id)
             if kind == "coding":  # as qualcode.memos does: a coding memo also names its document
                 row["document_id"] = conn.execute(sa.select(store.codings.c.document_id)
                                                   .where(store.codings.c.id == owner_id)).scalar_one()
