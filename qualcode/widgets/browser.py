@@ -21,7 +21,6 @@ selection containing an emoji is stored at the offsets Python sees.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -32,9 +31,8 @@ from .. import colours, handcoding, memos, retrieval, store
 from ..errors import QualcodeError
 from ..project import Project
 from ..store import CODING_STATUSES
+from .assets import STATIC, module
 from .viewer import STYLE, Highlight, TurnBlock, _blocks, render_document_html
-
-STATIC = Path(__file__).parent / "static"
 
 
 class DocumentBrowser(anywidget.AnyWidget):
@@ -44,7 +42,7 @@ class DocumentBrowser(anywidget.AnyWidget):
     ``coder_filter`` and ``status`` filter the stripes (a code shows its descendants too).
     """
 
-    _esm = STATIC / "browser.js"
+    _esm = module("browser.js")
     _css = STATIC / "browser.css"
 
     document = t.Unicode("").tag(sync=True)

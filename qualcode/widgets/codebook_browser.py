@@ -16,7 +16,6 @@ code; filtering and every change happen in Python.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Sequence
 
 import anywidget
@@ -29,9 +28,9 @@ from ..codebook_sync import loaded_versions
 from ..errors import QualcodeError
 from ..project import Project
 from ..store import CODING_STATUSES
+from .assets import STATIC, module
 from .viewer import code_colours
 
-STATIC = Path(__file__).parent / "static"
 
 
 def stored_codebooks(project: Project) -> list[Codebook]:
@@ -93,7 +92,7 @@ class CodebookBrowser(anywidget.AnyWidget):
     filters the tree (by key, name or definition).
     """
 
-    _esm = STATIC / "codebook.js"
+    _esm = module("codebook.js")
     _css = STATIC / "codebook.css"
 
     find = t.Unicode("").tag(sync=True)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import anywidget
@@ -33,8 +32,8 @@ from ..errors import QualcodeError
 from ..learn import review_queue
 from ..project import Project
 from ..segments import Segment, segment_document
+from .assets import STATIC, module
 
-STATIC = Path(__file__).parent / "static"
 KEYS = {"a": "accept", "r": "reject", "s": "skip", "c": "change", "u": "undo"}
 _WORD = re.compile(r"\w+")
 
@@ -76,7 +75,7 @@ class ReviewWidget(anywidget.AnyWidget):
     ``min_confidence`` narrow the queue (e.g. ``method="rules:lemma"``).
     """
 
-    _esm = STATIC / "review.js"
+    _esm = module("review.js")
     _css = STATIC / "review.css"
 
     item = t.Dict().tag(sync=True)  # the suggestion on screen, in context ({} when done)

@@ -11,7 +11,6 @@ added. Errors are shown in the sheet and change nothing.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -20,14 +19,13 @@ import traitlets as t
 from .. import attributes
 from ..errors import QualcodeError
 from ..project import Project
-
-STATIC = Path(__file__).parent / "static"
+from .assets import STATIC, module
 
 
 class AttributeSheet(anywidget.AnyWidget):
     """Edit the attributes of documents (``entity="document"``) or cases (``entity="case"``)."""
 
-    _esm = STATIC / "sheet.js"
+    _esm = module("sheet.js")
     _css = STATIC / "sheet.css"
 
     entity = t.Unicode("document").tag(sync=True)

@@ -8,18 +8,6 @@
 const STRIPE = 7; // px per stripe column
 const GAP = 3;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) if (c != null) node.append(c);
-  return node;
-}
-
 const cpLength = (s) => {
   let n = 0;
   for (let i = 0; i < s.length; i++) {

@@ -1,16 +1,4 @@
 // qualcode codebook browser: the code tree, the chosen code's criteria, counts, memo and colour.
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) if (c != null) node.append(c);
-  return node;
-}
-
 function render({ model, el: root }) {
   root.classList.add("qc-codebook");
   const find = el("input", { class: "qc-cb-find", placeholder: "filter codes" });

@@ -1,18 +1,6 @@
 // qualcode review widget: one suggestion at a time in its context, decided by key or button.
 // A plain ES module for anywidget; every decision is made in Python (keys are sent as they are).
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) if (c != null) node.append(c);
-  return node;
-}
-
 function render({ model, el: root }) {
   root.classList.add("qc-review");
   const send = (msg) => model.send(msg);
