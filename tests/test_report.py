@@ -362,6 +362,24 @@ def test_report_refuses_names_unless_pseudonymised_or_allowed(tmp_path):
     project.close()
 
 
+def test_cli_refusal_lists_the_names_and_the_fix(tmp_path, capsys):
+    from qualcode.cli.app import main
+
+    built = build_project(tmp_path / "p.qc")
+    text = "Jo: We met her son Tyler at 14 Lavender Row and he told us what he wanted, which never happened before.\n"
+    doc = add_family_interview(built.project, text)
+    built.project.add_codings([NewCoding(doc, 4, len(text) - 1, "voice", coder="alex", status="accepted")])
+    built.project.close()
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", str(tmp_path / "p.qc"), "--out", str(tmp_path / "r.docx")])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 1 and err.startswith("error: p.qc: the report would print")
+    assert "'Tyler' (Child)" in err and "'14 Lavender Row' (Place)" in err  # what, and where:
+    assert "Voice of the child" in err
+    assert err.strip().splitlines()[-1].startswith("Fix: pseudonymise the project first")
+    assert "Traceback" not in err and not (tmp_path / "r.docx").exists()
+
+
 def test_pseudonymised_is_read_as_the_privacy_package_records_it(tmp_path):
     from qualcode.privacy import runs
     from qualcode.reporting.build import _pseudonymised

@@ -1,7 +1,8 @@
 """The Typer application and the one place failures become exit codes.
 
 Every way a verb can fail ends here as a non-zero exit and one line on stderr,
-``error: <what, where>. Fix: <what to do>.``: qualcode's own errors, usage errors
+``error: <what, where>. Fix: <what to do>.`` (a list of problems, or of the names a
+report would print, follows its line, and the fix comes last): qualcode's own errors, usage errors
 (missing argument, unknown option), a project another process is writing, a damaged
 database, an unreadable file, Ctrl-C. Only an error nobody foresaw (a bug) says so,
 and shows its traceback when ``QUALCODE_DEBUG=1``.
@@ -19,7 +20,7 @@ from typing import Sequence
 
 import typer
 
-from ..errors import QualcodeError, ValidationProblems
+from ..errors import NamesInReport, QualcodeError, ValidationProblems
 
 app = typer.Typer(
     name="qualcode",
@@ -66,7 +67,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
     import click  # typer vendors its own copy of click; users' code may raise either
     from typer._click import exceptions as typer_click
 
-    if isinstance(exc, ValidationProblems):
+    if isinstance(exc, (ValidationProblems, NamesInReport)):  # a list the researcher needs whole, then the fix
         return str(exc), EXIT_ERROR
     if isinstance(exc, QualcodeError):
         return _one_line(exc), EXIT_ERROR
