@@ -86,3 +86,14 @@ def test_review_queue_shows_the_passage(tmp_path):
     assert result.exit_code == 0, result.output
     assert "They listened to my" in result.stdout and "wrote it down" in result.stdout and "voice" in result.stdout
     assert "NaN" not in result.stdout and "None" not in result.stdout
+
+
+def test_a_result_record_prints_its_fields_not_a_repr(capsys):
+    from qualcode.refi.project_export import RefiExport
+
+    emit(RefiExport("out.qdpx", 94, 51, 1446, 8, 8, 2), False, title="wrote out.qdpx")
+    out = capsys.readouterr().out
+    assert "RefiExport(" not in out
+    assert out.splitlines()[0] == "wrote out.qdpx" and "codings    1446" in out and "users      2" in out
+    emit(RefiExport("out.qdpx", 94, 51, 1446, 8, 8, 2), True)
+    assert json.loads(capsys.readouterr().out)["codings"] == 1446

@@ -19,6 +19,7 @@ when a verb prints.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -225,6 +226,8 @@ def emit(value: Any, as_json: bool, title: str | None = None, limit: int | None 
         return
     if title:
         typer.echo(title)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a result record: its fields, not a repr
+        value = dataclasses.asdict(value)
     if isinstance(value, dict):
         width = max((len(str(k)) for k in value), default=0)
         for key, item in value.items():
