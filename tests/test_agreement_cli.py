@@ -85,6 +85,7 @@ def test_usage_errors_exit_2_with_the_fix(project_file, monkeypatch, capsys):
     assert code_ == 2 and "unexpected extra argument (alex)" in err.lower()
     code_, err = run_main(monkeypatch, capsys, "agreement", str(project_file), "--coders", "a", "b", "--colour", "red")
     assert code_ == 2 and "no such option: --colour" in err.lower()
+    assert err.strip().endswith("Fix: see `qualcode agreement --help`.")  # the verb's help, not the program's
 
 
 def test_library_errors_are_one_line_and_exit_1(project_file, monkeypatch, capsys):

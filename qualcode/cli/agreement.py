@@ -34,8 +34,10 @@ _LISTS_HELP = (
 )
 
 
-def _list_options(args: list[str]) -> dict[str, list[str]]:
+def _list_options(args: list[str], ctx: typer.Context | None = None) -> dict[str, list[str]]:
     """Collect ``--coders A B --codes X`` style lists from the extra arguments, in order.
+
+    A mistake is a usage error of ``ctx``'s command, so its fix names that command's help.
 
     >>> _list_options(["--coders", "alex", "sam", "--codes=x"])
     {'coders': ['alex', 'sam'], 'codes': ['x']}
@@ -46,24 +48,25 @@ def _list_options(args: list[str]) -> dict[str, list[str]]:
         if token.startswith("-"):
             name, has_value, value = token.partition("=")
             if name not in LIST_OPTIONS:
-                raise click.UsageError(f"No such option: {name}. {_LISTS_HELP}")
+                raise click.UsageError(f"No such option: {name}. {_LISTS_HELP}", ctx)
             current = LIST_OPTIONS[name]
             lists.setdefault(current, [])
             if has_value:
                 lists[current].append(value)
         elif current is None:
-            raise click.UsageError(f"Got unexpected extra argument ({token}). {_LISTS_HELP}")
+            raise click.UsageError(f"Got unexpected extra argument ({token}). {_LISTS_HELP}", ctx)
         else:
             lists[current].append(token)
     for name, values in lists.items():
         if not values:
-            raise click.UsageError(f"--{name} needs at least one value. {_LISTS_HELP}")
+            raise click.UsageError(f"--{name} needs at least one value. {_LISTS_HELP}", ctx)
     return lists
 
 
-def _coders(lists: dict[str, list[str]]) -> list[str]:
+def _coders(lists: dict[str, list[str]], ctx: typer.Context | None = None) -> list[str]:
     if "coders" not in lists:
-        raise click.UsageError(f"Missing option '--coders'. Name two or more coders, e.g. --coders alex sam. {_LISTS_HELP}")
+        raise click.UsageError(
+            f"Missing option '--coders'. Name two or more coders, e.g. --coders alex sam. {_LISTS_HELP}", ctx)
     return lists["coders"]
 
 
@@ -82,9 +85,9 @@ def agreement_command(
     qualcode agreement PROJECT.qc --coders A B [C …] [--unit character|segment|document]
     [--segment sentence|paragraph|turn] [--codes …] [--documents …] [--json]
     """
-    lists = _list_options(ctx.args)
+    lists = _list_options(ctx.args, ctx)
     with Project.open(project) as p:
-        result = agreement(p, _coders(lists), unit=unit, segment=segment, codes=lists.get("codes"),
+        result = agreement(p, _coders(lists, ctx), unit=unit, segment=segment, codes=lists.get("codes"),
                            documents=lists.get("documents"), min_coded=min_coded, by_document=by_document)
     if as_json:
         emit(result.to_dict(), True)
@@ -112,9 +115,9 @@ def disagreements_command(
 
     qualcode disagreements PROJECT.qc --coders A B [--codes X] [--unit …] [--documents …] [--json]
     """
-    lists = _list_options(ctx.args)
+    lists = _list_options(ctx.args, ctx)
     with Project.open(project) as p:
-        frame = disagreements(p, _coders(lists), code=lists.get("codes"), unit=unit, segment=segment,
+        frame = disagreements(p, _coders(lists, ctx), code=lists.get("codes"), unit=unit, segment=segment,
                               documents=lists.get("documents"))
     emit(frame, as_json, limit=limit, columns=columns, wrap=("text",))
 
