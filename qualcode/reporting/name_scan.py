@@ -30,6 +30,7 @@ from pathlib import Path
 
 NO_MODEL = "-"  # argv for model=None (rules only)
 PREFETCH_BATCH = 128  # texts per request while the report is being built
+REMEMBERED = 20_000  # texts whose answers the scanner keeps between reports
 # The helper shares the machine with the report it checks: one thread for the model's
 # matrix products, not a BLAS pool spinning on the cores the report is being built on.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -98,7 +99,11 @@ class NameScanner:
         if missing:
             self._sent.update(missing)
             self._exchange(missing)
-        return [self.known[t] for t in texts]
+        hits = [self.known[t] for t in texts]
+        if len(self.known) > REMEMBERED:  # a long notebook session: start afresh (the caller keeps its own)
+            self.known.clear()
+            self._sent.clear()
+        return hits
 
     def _exchange(self, texts: list[str]) -> None:
         try:
