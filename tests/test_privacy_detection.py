@@ -93,7 +93,8 @@ def test_names_that_are_words_only_where_they_name_someone(model_detector):
 @pytest.mark.parametrize("model", ["auto", None])
 def test_talk_is_not_taken_for_names(model, model_detector):
     """Interjections, plural weekdays, family words and apps, capitalised as transcripts write
-    them, were labelled as people (the demo report quoted "[Person 30]." for "Hmm.")."""
+    them, were labelled as people (the demo's pseudonymisation made "Hmm" [Person 10] and
+    "Thursdays" [Person 7])."""
     text = ("KERRY: Hmm. Nah, not really. Yep, they come Tuesdays and Thursdays now.\n"
             "Interviewer: And Dean?\nKERRY: Dean turned up again. Mummy had to ring them. Ha. "
             "I told the worker on WhatsApp and she said bye, speak Thursdays. My friend saw it on Instagram.\n"
