@@ -165,7 +165,7 @@ def autocode(
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('qualcode autocode'))")
         # Read inside the write transaction: a run that started meanwhile waited for the
         # lock and now sees this run's suggestions, so nothing is written twice.
-        existing = _existing(conn, coder, list(by_id))
+        existing = project.coder_spans(conn, coder, by_id)
         for doc_id, rows in tqdm(found, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
             if not existing and distinct_codes:  # nothing coded yet: a document's rows are distinct, keys hold its id
                 pending += rows
@@ -297,16 +297,6 @@ def _source_text(book: "Codebook") -> str:
 
 
 _YAML_OF: dict[str, str] = {}  # a codebook's YAML form, by its pickled content, oldest first
-
-
-def _existing(conn: sa.Connection, coder: str, document_ids: list[int]) -> set[tuple[int, int, int, int]]:
-    """(document, code id, start, end) of every coding ``coder`` already has, any status."""
-    k, c = store.codings, store.coders
-    query = (sa.select(k.c.document_id, k.c.code_id, k.c.start, k.c.end)
-             .select_from(k.join(c, k.c.coder_id == c.c.id))
-             .where(c.c.name == coder))
-    wanted = set(document_ids)
-    return {tuple(row) for row in conn.execute(query) if row[0] in wanted}
 
 
 class _CodeFilter:

@@ -414,6 +414,18 @@ class Project:
         """Map of code key -> code id, retired codes included."""
         return dict(conn.execute(sa.select(store.codes.c.key, store.codes.c.id)).all())
 
+    def coder_spans(self, conn: sa.Connection, coder: str, document_ids: Iterable[int]) -> set[tuple[int, int, int, int]]:
+        """(document, code id, start, end) of every coding ``coder`` has in these documents, any status.
+
+        What a suggestion run reads inside its write transaction, so a run that finished
+        meanwhile is seen and nothing is written twice.
+        """
+        k, c = store.codings, store.coders
+        query = (sa.select(k.c.document_id, k.c.code_id, k.c.start, k.c.end)
+                 .select_from(k.join(c, k.c.coder_id == c.c.id)).where(c.c.name == coder))
+        wanted = set(document_ids)  # filtered here: a run may cover more documents than SQL takes parameters
+        return {tuple(row) for row in conn.execute(query) if row[0] in wanted}
+
     def add_codings(self, new: Iterable[NewCoding], actor: str | None = None) -> list[int]:
         """Add codings in one transaction, each with a 'create' event in the audit trail.
 

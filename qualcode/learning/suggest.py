@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
-from .. import store
 from ..errors import InputError, NotEnoughData, NotFoundError
 from ..progress import step
 from ..project import NewCoding, Project
@@ -216,13 +214,9 @@ def _not_written_yet(project: Project, conn, coder: str, new: list[NewCoding]) -
     codings and propose the same segments; the run that takes the write lock second
     keeps only what the first did not write, instead of failing on the duplicates.
     """
-    k, c = store.codings, store.coders
-    documents = sorted({n.document_id for n in new})
-    code_keys = {i: key for key, i in project.code_ids(conn).items()}
-    query = (sa.select(k.c.document_id, k.c.code_id, k.c.start, k.c.end).select_from(k.join(c, k.c.coder_id == c.c.id))
-             .where(c.c.name == coder, k.c.document_id.in_(documents)))
-    present = {(d, code_keys.get(code), s, e) for d, code, s, e in conn.execute(query)}
-    return [n for n in new if (n.document_id, n.code, n.start, n.end) not in present]
+    code_ids = project.code_ids(conn)
+    present = project.coder_spans(conn, coder, {n.document_id for n in new})
+    return [n for n in new if (n.document_id, code_ids.get(n.code), n.start, n.end) not in present]
 
 
 def _named_codes(project: Project, pool: Pool, codes: Sequence[str] | None) -> set[str] | None:

@@ -47,8 +47,8 @@ class _Inputs:
     numbers: Numbers = field(default_factory=Numbers)
     omitted: list[str] = field(default_factory=list)
     table_quotes: list[Quote] = field(default_factory=list)  # quotes inside table cells
-    name_model: str | None = None  # the name check's model, when the check runs (else None and not checking)
-    checking: bool = False
+    name_model: str | None = None  # the name check's model ("auto", a pipeline name, or None for rules only)
+    checking: bool = False  # the check will run: the helper gets the quotes as they are chosen
 
     def quotes_for(self, codes: Sequence[str], n: int | None = None) -> list[Quote]:
         """The pool's choice of quotes for ``codes``; the name check's helper starts on them at once."""
