@@ -103,18 +103,28 @@ def open_client(workers: int | None = None, scheduler: str | None = None):
 # and without it: 1.20-1.43 s against 0.98-1.01 s). Partitions keep memory bounded anyway.
 WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
 
+# A local cluster's housekeeping, slowed: every scheduler, nanny and worker wakes every
+# 20 ms to check its event loop is not blocked, every 500 ms to sample CPU, network and
+# disk for the dashboard, and every 100 ms to read its memory. Measured on 1M words:
+# the cluster's threads other than the workers' computing ones used 0.22-0.28 CPU
+# seconds a run with Dask's defaults and 0.11-0.12 with these. The memory limit is
+# still enforced, within a second instead of a tenth.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,  # a sampling profiler for the dashboard, every 10 ms
+    "distributed.nanny.pre-spawn-environ": WORKER_ENVIRON,  # no memory trimming (above)
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
 
 def local_cluster(workers: int):
-    """A local cluster of ``workers`` single-threaded processes, on 127.0.0.1 only.
-
-    Dask's sampling profiler is off (it wakes every 10 ms in every worker to record
-    stacks for the dashboard) and so is its memory trimming (``WORKER_ENVIRON``).
-    """
+    """A local cluster of ``workers`` single-threaded processes, on 127.0.0.1 only,
+    with Dask's housekeeping slowed (``LOCAL_CLUSTER_CONFIG``)."""
     import dask
     import distributed
 
-    with dask.config.set({"distributed.worker.profile.enabled": False,
-                          "distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
         return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                         host="127.0.0.1", dashboard_address=None, silence_logs=40)
 

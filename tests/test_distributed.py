@@ -181,3 +181,22 @@ def _csv_of(found, tmp_path: Path) -> str:
     path = tmp_path / "here.csv"
     found.write_csv(path)
     return path.read_text(encoding="utf-8")
+
+
+def _housekeeping_intervals(dask_worker=None, dask_scheduler=None) -> dict[str, float]:
+    server = dask_worker or dask_scheduler
+    return {name: server.periodic_callbacks[name].callback_time for name in ("tick", "monitor")}
+
+
+def test_a_local_cluster_wakes_for_housekeeping_seldom_and_still_watches_memory():
+    from distributed import Client
+
+    with dist.local_cluster(1) as cluster, Client(cluster) as client:
+        workers = client.run(_housekeeping_intervals)
+        nannies = client.run(_housekeeping_intervals, nanny=True)
+        scheduler = client.run_on_scheduler(_housekeeping_intervals)
+        memory = client.run(lambda dask_worker: dask_worker.periodic_callbacks["memory_monitor"].callback_time,
+                            nanny=True)
+    for intervals in [*workers.values(), *nannies.values(), scheduler]:
+        assert intervals == {"tick": 1000, "monitor": 5000}  # Dask's defaults: 20 ms and 500 ms
+    assert list(memory.values()) == [1000]  # the memory limit is still enforced, every second
