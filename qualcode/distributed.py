@@ -120,13 +120,18 @@ LOCAL_CLUSTER_CONFIG = {
 
 def local_cluster(workers: int):
     """A local cluster of ``workers`` single-threaded processes, on 127.0.0.1 only,
-    with Dask's housekeeping slowed (``LOCAL_CLUSTER_CONFIG``)."""
+    with Dask's housekeeping slowed (``LOCAL_CLUSTER_CONFIG``).
+
+    No dashboard; the scheduler's small HTTP server (health checks) takes any free port,
+    so a Dask dashboard already on 8787 (JupyterLab's, say) brings no warning.
+    """
     import dask
     import distributed
 
     with dask.config.set(LOCAL_CLUSTER_CONFIG):
         return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None, silence_logs=40)
+                                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                        scheduler_kwargs={"dashboard": False}, silence_logs=40)
 
 
 def worker_count(client, default: int = 1) -> int:
@@ -205,6 +210,17 @@ def _project_on_worker(location: str, run: str):
     return _WORKER_STORE[location, run]
 
 
+def release_project(location: str, run: str) -> None:
+    """Close this worker's connection to a run's project (``client.run`` after the run).
+
+    A cluster kept running would otherwise hold the file open until its next run, and
+    SQLite leaves the ``-wal`` and ``-shm`` files beside a project while anyone does.
+    """
+    project = _WORKER_STORE.pop((location, run), None)
+    if project is not None:
+        project.close()
+
+
 def code_partition(spec: bytes, job: bytes) -> bytes:
     """Parse and match one partition on a worker; the pickled ``([(document id, rows)], vetoed)``.
 
@@ -279,10 +295,10 @@ def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed
     own = client is None
     if own:
         client = open_client(workers, scheduler)
+    on_disk, run = None, uuid.uuid4().hex
     try:
         [spec] = client.scatter([rules_spec(books, model, plan)], broadcast=True)  # once per worker
         by_id = {i.id: i for i in infos}
-        on_disk, run = None, uuid.uuid4().hex
         if project.engine.dialect.name == "sqlite" and workers_share_this_disk(client):
             on_disk = str(Path(project.location).resolve())
 
@@ -297,5 +313,7 @@ def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed
             result.vetoed += vetoed
             yield from found
     finally:
+        if on_disk:  # a cluster kept running lets go of the file now, not at its next run
+            client.run(release_project, on_disk, run, on_error="ignore")
         if own:
             close_client(client)

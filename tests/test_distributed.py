@@ -188,10 +188,21 @@ def _housekeeping_intervals(dask_worker=None, dask_scheduler=None) -> dict[str, 
     return {name: server.periodic_callbacks[name].callback_time for name in ("tick", "monitor")}
 
 
-def test_a_local_cluster_wakes_for_housekeeping_seldom_and_still_watches_memory():
+def test_a_local_cluster_leaves_port_8787_alone_wakes_seldom_and_still_watches_memory():
+    import socket
+    import warnings
+
     from distributed import Client
 
-    with dist.local_cluster(1) as cluster, Client(cluster) as client:
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))  # as a dashboard already running would (else something else has it)
+    except OSError:
+        pass
+    with warnings.catch_warnings(), taken:
+        warnings.simplefilter("error", UserWarning)  # "Port 8787 is already in use" would fail here
+        cluster = dist.local_cluster(1)
+    with cluster, Client(cluster) as client:
         workers = client.run(_housekeeping_intervals)
         nannies = client.run(_housekeeping_intervals, nanny=True)
         scheduler = client.run_on_scheduler(_housekeeping_intervals)
@@ -200,3 +211,11 @@ def test_a_local_cluster_wakes_for_housekeeping_seldom_and_still_watches_memory(
     for intervals in [*workers.values(), *nannies.values(), scheduler]:
         assert intervals == {"tick": 1000, "monitor": 5000}  # Dask's defaults: 20 ms and 500 ms
     assert list(memory.values()) == [1000]  # the memory limit is still enforced, every second
+
+
+def test_a_cluster_kept_running_lets_go_of_the_project_after_a_run(imported, cluster):
+    location = _copy(imported, "kept.qc")
+    with Project.open(location) as project:
+        assert autocode(project, CODEBOOKS, progress=False, scheduler=cluster.scheduler_address).suggestions > 50
+    # SQLite removes these when the last connection closes; a worker still holding one would keep them
+    assert not location.with_name("kept.qc-wal").exists() and not location.with_name("kept.qc-shm").exists()
