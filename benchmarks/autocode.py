@@ -276,11 +276,59 @@ def measure_workers(words: int, books: list[Codebook], folder: Path, client, rep
             copy.unlink()
     if len(counts) != 1:
         raise SystemExit(f"the runs wrote different numbers of suggestions: {sorted(counts)}")
-    return {"words": n_words, "suggestions": counts.pop(), "single_s": min(here), "dask_s": min(there),
+    ceiling = machine_ceiling(client, imported, books, repeat)
+    return {"ceiling": ceiling, "words": n_words, "suggestions": counts.pop(), "single_s": min(here), "dask_s": min(there),
             "speedup": min(here) / min(there), "single_wps": n_words / min(here), "dask_wps": n_words / min(there),
             "runs_single": here, "runs_dask": there, "warm_up_s": warm, "load": _load(),
             "worker_wps": n_words / min(cpu_there), "single_cpu_s": min(cpu_here),
             "workers_cpu_s": min(cpu_there), "writer_cpu_s": min(cpu_writer)}
+
+
+def machine_ceiling(client, imported: Path, books: list[Codebook], repeat: int) -> float:
+    """How much sooner the workers finish the coding itself (parse and match, nothing
+    written) side by side than one worker doing all of it, best of ``repeat``.
+
+    Perfectly parallel work, timed inside the workers: what this machine allows two
+    processes at once, before any writer or Dask message; cores shared with other
+    virtual machines give less than the number of workers.
+    """
+    import pickle
+    import uuid
+
+    from qualcode.autocode import _CodeFilter, _documents, _ensure_loaded, _row_plan
+    from qualcode.distributed import partitions_of, rules_spec
+    from qualcode.matchers import code_rules
+    from qualcode.nlp import load_pipeline, model_name
+
+    copy = imported.with_name(f"{imported.stem}_ceiling.qc")
+    shutil.copy(imported, copy)
+    with Project.open(copy) as project:
+        _ensure_loaded(project, books)
+        codes, _ = code_rules(books, load_pipeline())
+        spec = rules_spec(books, None, _row_plan(project, codes, model_name(None)))
+        infos, allowed = _documents(project, None), _CodeFilter(codes)
+    by_id = {i.id: i for i in infos}
+    jobs = [pickle.dumps(("store", str(copy.resolve()), uuid.uuid4().hex, [(d, allowed.codes_for(by_id[d])) for d in ids]))
+            for ids in partitions_of([(i.id, i.words) for i in infos])]
+    workers = sorted(client.scheduler_info()["workers"])
+    shares = [jobs[i::len(workers)] for i in range(len(workers))]
+    alone, together = [], []
+    for _ in range(repeat):
+        alone.append(client.submit(_code_jobs, spec, jobs, workers=workers[:1], pure=False).result())
+        futures = [client.submit(_code_jobs, spec, share, workers=[w], pure=False) for w, share in zip(workers, shares)]
+        together.append(max(f.result() for f in futures))
+    copy.unlink()
+    return min(alone) / min(together)
+
+
+def _code_jobs(spec: bytes, jobs: list[bytes]) -> float:
+    """Run on a worker: code these partitions one after another; the seconds it took."""
+    from qualcode.distributed import code_partition
+
+    started = time.perf_counter()
+    for job in jobs:
+        code_partition(spec, job)
+    return time.perf_counter() - started
 
 
 def cpu_seconds() -> float:
@@ -347,6 +395,8 @@ def run_workers(sizes: list[int], workers: int, repeat: int) -> str:
         f"writer {r['writer_cpu_s']:.2f}" for r in rows))
     lines.append(f"speed-up {workers} free cores would allow, from those CPU seconds (an estimate, not a "
                  "measurement): " + ", ".join(f"{r['words']:,}: {_free_core_speedup(r, workers):.2f}" for r in rows))
+    lines.append(f"this machine's ceiling: {workers} workers coding side by side (nothing written) against one "
+                 "coding it all, best of each: " + ", ".join(f"{r['words']:,}: {r['ceiling']:.2f}x" for r in rows))
     lines.append(f"start-up, not in the table: cluster {cluster_start:.1f} s; pipeline and matchers on the workers "
                  + ", ".join(f"{r['warm_up_s']:.1f} s" for r in rows))
     lines.append("peak memory per worker: " + ", ".join(

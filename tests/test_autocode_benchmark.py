@@ -48,3 +48,6 @@ def test_benchmark_workers_compares_a_local_cluster_with_one_process():
     assert int(row.split()[1].replace(",", "")) > 100  # both runs wrote the same suggestions, or it stops
     assert "start-up, not in the table: cluster" in out
     assert out.count(" MiB") == 3  # two workers and this process
+    [line] = [line for line in out.splitlines() if line.startswith("this machine's ceiling: ")]
+    ceiling = float(line.rsplit(": ", 1)[1].rstrip("x"))
+    assert 0.5 < ceiling < 3  # two workers coding side by side, against one doing it all
