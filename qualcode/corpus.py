@@ -24,12 +24,12 @@ import pandas as pd
 import sqlalchemy as sa
 from tqdm.auto import tqdm
 
-from . import store
+from . import bulk_write, store
 from .errors import ImportFailed, InputError, ProjectLocked, QualcodeError
 from .importers import ImportOptions, ParsedDocument, known_extensions, parser_for
 from .importers.base import SOURCE_TYPES
 from .importers.tabular import TABLE_SUFFIXES, read_csv, stream_table
-from .project import Project, _insert_rows
+from .project import Project
 from .textnorm import count_words, is_mixed, mixed_warning
 
 # Sidecar columns with a meaning of their own; every other column is an attribute.
@@ -383,7 +383,7 @@ def _store_batch(conn: sa.Connection, path: Path, digest: str, batch: list[Parse
         result.documents += 1
         result.words += words
         result.turns += len(doc.turns)
-    ids = _insert_rows(conn, d, rows)
+    ids = bulk_write.insert_rows(conn, d, rows)
     superseded = [{"old": before.id, "new": i} for i, (_, _, before) in zip(ids, kept) if before is not None]
     if superseded:
         conn.execute(sa.update(d).where(d.c.id == sa.bindparam("old")).values(superseded_by=sa.bindparam("new")),
@@ -395,7 +395,7 @@ def _store_batch(conn: sa.Connection, path: Path, digest: str, batch: list[Parse
         conn.execute(sa.insert(store.turns), turns[first:first + _TURNS_PER_INSERT])
     attributes = [{"document_id": i, "key": k, "value": str(v)}
                   for i, (_, attrs, _) in zip(ids, kept) for k, v in attrs.items()]
-    _insert_rows(conn, store.document_attributes, attributes, want_ids=False)
+    bulk_write.insert_rows(conn, store.document_attributes, attributes, want_ids=False)
     return len(superseded)
 
 

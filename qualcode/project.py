@@ -10,7 +10,6 @@ failure leaves the project exactly as it was.
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import migrations, store, write_lock
+from . import bulk_write, migrations, store, write_lock
 from .errors import DamagedProject, NewerProjectError, NotFoundError, PermissionDenied, ProjectError
 from .team import connection
 from .team.connection import is_url, masked
@@ -481,8 +480,8 @@ class Project:
                 "created_at": stamp, "updated_at": stamp,
             })
         member = self.team_user()  # row-level security applies to them, and COPY cannot pass it
-        ids = _insert_rows(conn, store.codings, rows, bulk=member is None)
-        _record_creates(conn, ids, rows, [c.coder for c in new], actor or member, stamp)
+        ids = bulk_write.insert_rows(conn, store.codings, rows, bulk=member is None)
+        bulk_write.record_creates(conn, ids, rows, [c.coder for c in new], actor or member, stamp)
         return ids
 
     def insert_coding_rows(self, conn: sa.Connection, coder: str, rows: list[tuple],
@@ -505,13 +504,13 @@ class Project:
         member = self.team_user()
         head = ("coder_id", "created_at", "updated_at")
         dialect = conn.dialect.name
-        if member is None and (dialect == "postgresql" or (dialect == "sqlite" and _sqlite_has_json(conn))):
-            ids = _insert_tuples(conn, store.codings, (*head, *ROW_COLUMNS), rows, (coder_id, stamp, stamp))
-            _record_creates(conn, ids, [], [], actor, stamp)
+        if member is None and (dialect == "postgresql" or (dialect == "sqlite" and bulk_write.sqlite_has_json(conn))):
+            ids = bulk_write.insert_tuples(conn, store.codings, (*head, *ROW_COLUMNS), rows, (coder_id, stamp, stamp))
+            bulk_write.record_creates(conn, ids, [], [], actor, stamp)
             return ids
         dicts = [dict(zip((*head, *ROW_COLUMNS), (coder_id, stamp, stamp, *row))) for row in rows]
-        ids = _insert_rows(conn, store.codings, dicts, bulk=member is None)
-        _record_creates(conn, ids, dicts, [coder] * len(dicts), actor or member, stamp)
+        ids = bulk_write.insert_rows(conn, store.codings, dicts, bulk=member is None)
+        bulk_write.record_creates(conn, ids, dicts, [coder] * len(dicts), actor or member, stamp)
         return ids
 
 
@@ -522,178 +521,6 @@ def _permission_denied(location: str, exc: sa.exc.DBAPIError) -> PermissionDenie
         "Fix: a coder changes only their own codings, a reviewer accepts, rejects and settles, a reader "
         "only reads; ask the project's lead for another role (`qualcode team add PROJECT NAME --role ...`)."
     )
-
-
-def _insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_ids: bool = True,
-                 bulk: bool = True) -> list[int]:
-    """Insert many rows at once and return their ids, in order.
-
-    Auto-coding writes tens of thousands of suggestions, so on SQLite we skip
-    SQLAlchemy's per-row parameter handling and RETURNING: we take the write lock
-    first, so the ids after the current maximum are ours, and hand the driver one
-    executemany. On PostgreSQL we take the ids from the table's sequence in one query
-    and stream the rows with COPY (``_copy_rows``) unless ``bulk`` is off (row-level
-    security applies: PostgreSQL refuses COPY FROM there). Other databases take the
-    portable RETURNING path.
-    """
-    if not rows:
-        return []
-    if conn.dialect.name == "postgresql" and bulk:
-        return _copy_rows(conn, table, rows, want_ids)
-    if conn.dialect.name != "sqlite":
-        if not want_ids:
-            conn.execute(sa.insert(table), rows)
-            return []
-        return list(conn.execute(sa.insert(table).returning(table.c.id), rows).scalars())
-    columns = list(rows[0])
-    if want_ids:
-        conn.exec_driver_sql("UPDATE meta SET value = value WHERE key = 'app'")  # takes the write lock
-        first = (conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
-        ids = list(range(first, first + len(rows)))
-        columns = ["id", *columns]
-        params = [(i, *r.values()) for i, r in zip(ids, rows)]
-    else:
-        ids = []
-        params = [tuple(r.values()) for r in rows]
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", params)
-    return ids
-
-
-def _insert_tuples(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple],
-                   head: tuple = ()) -> list[int]:
-    """``_insert_rows``' bulk path for rows already in column order, each after the
-    values ``head`` that every row shares: new ids after the current maximum under
-    SQLite's write lock and one executemany, or PostgreSQL's sequence and one COPY.
-    Returns the ids, in order."""
-    if conn.dialect.name == "postgresql":
-        return _copy_tuples(conn, table, columns, [(*head, *row) for row in rows])
-    conn.exec_driver_sql("UPDATE meta SET value = value WHERE key = 'app'")  # takes the write lock
-    first = (conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
-    ids = range(first, first + len(rows))
-    names = ", ".join(f'"{c}"' for c in ("id", *columns))
-    marks = ", ".join("?" for _ in range(len(columns) + 1))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
-                         [(i, *head, *row) for i, row in zip(ids, rows)])
-    return list(ids)
-
-
-def _copy_tuples(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
-    """COPY ``rows`` (in ``columns`` order) with ids reserved from the table's sequence."""
-    cursor = conn.connection.dbapi_connection.cursor()
-    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                   (table.name, len(rows)))
-    ids = [r[0] for r in cursor.fetchall()]
-    names = ", ".join(f'"{c}"' for c in ("id", *columns))
-    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-        for i, row in zip(ids, rows):
-            copy.write_row((i, *row))
-    cursor.close()
-    return ids
-
-
-def _copy_rows(conn: sa.Connection, table: sa.Table, rows: list[dict], want_ids: bool) -> list[int]:
-    """PostgreSQL's bulk path: ids reserved from the sequence, then one COPY FROM STDIN.
-
-    COPY skips per-row statement handling on both sides; for tens of thousands of
-    suggestions it is what keeps writing to a server near writing to a local file.
-    It runs on the SQLAlchemy connection's own psycopg connection, so it is part of the
-    caller's transaction.
-    """
-    cursor = conn.connection.dbapi_connection.cursor()
-    columns = list(rows[0])
-    ids: list[int] = []
-    if want_ids:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       (table.name, len(rows)))
-        ids = [r[0] for r in cursor.fetchall()]
-        columns = ["id", *columns]
-    names = ", ".join(f'"{c}"' for c in columns)
-    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-        if want_ids:
-            for i, r in zip(ids, rows):
-                copy.write_row((i, *r.values()))
-        else:
-            for r in rows:
-                copy.write_row(tuple(r.values()))
-    cursor.close()
-    return ids
-
-
-# What a 'create' event records: the fields review can change later. The descriptive
-# ones (provenance, explanation, snippet) never change and stay on the coding row,
-# so auto-coding does not write them twice.
-_EVENT_FIELDS = ("document_id", "code_id", "coder_id", "start", "end", "status", "confidence", "method",
-                 "codebook_version", "direction")
-
-
-def _public(row: dict) -> dict:
-    return {k: row[k] for k in _EVENT_FIELDS}
-
-
-def _record_creates(conn: sa.Connection, ids: list[int], rows: list[dict], coders: list[str],
-                    actor: str | None, stamp: str) -> None:
-    """One 'create' event per new coding, by ``actor`` (default: the coding's coder).
-
-    ``rows`` (the codings as written) and ``coders`` (their coders' names) are read only
-    where the database cannot build the events from the rows it holds.
-
-    On SQLite the events are made by one INSERT … SELECT from the rows just written,
-    with the JSON built by SQLite's ``json_object``: for tens of thousands of
-    suggestions that is several times faster than encoding each row in Python. The ids
-    ``_insert_rows`` hands out on SQLite are consecutive, which the range relies on.
-    """
-    if not ids:
-        return
-    if conn.dialect.name == "sqlite" and ids[-1] - ids[0] == len(ids) - 1 and _sqlite_has_json(conn):
-        conn.exec_driver_sql(_CREATE_EVENTS_SQL, (actor or None, stamp, ids[0], ids[-1]))
-        return
-    if conn.dialect.name == "postgresql":
-        if ids[-1] - ids[0] == len(ids) - 1 and ids == sorted(ids):  # one range scan, not an index probe per id
-            conn.exec_driver_sql(_PG_CREATE_EVENTS_RANGE_SQL, (actor or None, stamp, ids[0], ids[-1]))
-        else:
-            conn.exec_driver_sql(_PG_CREATE_EVENTS_SQL, (actor or None, stamp, ids))
-        return
-    _insert_rows(conn, store.coding_events, [
-        {"coding_id": i, "action": "create", "actor": actor or coder, "at": stamp,
-         "before": None, "after": json.dumps(_public(r)), "batch": None}
-        for i, r, coder in zip(ids, rows, coders)
-    ], want_ids=False)
-
-
-_CREATE_EVENTS_SQL = (
-    "INSERT INTO coding_events (coding_id, action, actor, at, after) "
-    "SELECT k.id, 'create', coalesce(?, c.name), ?, json_object("
-    + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
-    + ") FROM codings k JOIN coders c ON c.id = k.coder_id WHERE k.id BETWEEN ? AND ?"
-)
-
-
-# PostgreSQL builds the same events server-side from the rows just written.
-_PG_CREATE_EVENTS_FROM = (
-    "INSERT INTO coding_events (coding_id, action, actor, at, after) "
-    "SELECT k.id, 'create', coalesce(%s, c.name), %s, json_build_object("
-    + ", ".join(f"'{name}', k.\"{name}\"" for name in _EVENT_FIELDS)
-    + ")::text FROM codings k JOIN coders c ON c.id = k.coder_id WHERE "
-)
-_PG_CREATE_EVENTS_SQL = _PG_CREATE_EVENTS_FROM + "k.id = ANY(%s) ORDER BY k.id"
-_PG_CREATE_EVENTS_RANGE_SQL = _PG_CREATE_EVENTS_FROM + "k.id BETWEEN %s AND %s ORDER BY k.id"
-
-
-_HAS_JSON: dict[str, bool] = {}  # by SQLite library version: asked once, not per batch
-
-
-def _sqlite_has_json(conn: sa.Connection) -> bool:
-    """Whether this SQLite has the JSON functions (built in since 3.38; optional before)."""
-    version = str(getattr(conn.dialect.dbapi, "sqlite_version", ""))
-    if version not in _HAS_JSON:
-        try:
-            conn.exec_driver_sql("SELECT json_object('a', 1)")
-            _HAS_JSON[version] = True
-        except sa.exc.OperationalError:
-            _HAS_JSON[version] = False
-    return _HAS_JSON[version]
 
 
 NOT_A_PROJECT_FIX = "Fix: open the .qc file that `qualcode init` created."

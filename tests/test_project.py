@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode import NewCoding, Project, store
-from qualcode import project as project_module
+from qualcode import bulk_write
 from qualcode.errors import InputError, NewerProjectError, NotFoundError, ProjectError
 
 # The store behaves the same on SQLite and PostgreSQL: run these on both (conftest.py).
@@ -105,7 +105,7 @@ def test_add_codings_stores_snippet_and_audit_event(project):
 def test_create_events_record_who_and_the_changeable_fields(project, monkeypatch, sqlite_json):
     # Events are built by SQLite's json_object where it has one, in Python where not:
     # both must say the same.
-    monkeypatch.setattr(project_module, "_sqlite_has_json", lambda conn: sqlite_json)
+    monkeypatch.setattr(bulk_write, "sqlite_has_json", lambda conn: sqlite_json)
     doc = _doc(project)
     _code(project)
     ids = project.add_codings([
