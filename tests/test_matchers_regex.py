@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualcode.matchers import Regex, _Lines, _required_pieces, anchor_shared
+from qualcode.matchers.regexes import Regex, _Lines, _required_pieces, anchor_shared
 
 SOURCES = [
     r"\bCP (?:plans?|conferences?|cases?|register|level|threshold|enquir(?:y|ies)|investigations?)\b",
