@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from qualcode import NewCoding, Project
-from qualcode import agreement_stats as stats
+from qualcode.agreement import stats
 from qualcode.agreement import (_columns, _compare, _doc_units, _masks, _patterns, _row, _unit_matrix, agreement)
 from test_agreement import add_codes, add_document
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualcode.agreement_stats import (
+from qualcode.agreement.stats import (
     brennan_prediger,
     cohen_kappa,
     encode,

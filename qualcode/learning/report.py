@@ -24,7 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .. import store
-from ..agreement_stats import cohen_kappa
+from ..agreement.stats import cohen_kappa
 from ..errors import InputError
 from ..progress import step
 from ..project import Project
@@ -41,7 +41,7 @@ _PATTERNS = np.array([[0, 0, 1, 1], [0, 1, 0, 1]])  # (machine or coder a, coder
 
 
 def binary_kappa(a: np.ndarray, b: np.ndarray) -> float:
-    """Cohen's kappa of two yes/no codings of the same units (``agreement_stats``),
+    """Cohen's kappa of two yes/no codings of the same units (``agreement.stats``),
     NaN when undefined (no units, or both coders said the same thing of every unit).
 
     >>> binary_kappa(np.array([1, 1, 0, 0], bool), np.array([1, 0, 0, 0], bool))
