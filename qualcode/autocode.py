@@ -35,13 +35,15 @@ from __future__ import annotations
 import gc
 import hashlib
 import pickle
+import queue
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import pandas as pd
 import sqlalchemy as sa
@@ -59,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .codebook import Codebook
 
 WRITE_EVERY = 5000  # suggestions buffered before one executemany (inside the one transaction)
+WRITE_EVERY_BEHIND = 1000  # on PostgreSQL, where a thread writes: smaller batches overlap more with parsing
 
 
 @dataclass
@@ -166,23 +169,83 @@ def autocode(
         # Read inside the write transaction: a run that started meanwhile waited for the
         # lock and now sees this run's suggestions, so nothing is written twice.
         existing = project.coder_spans(conn, coder, by_id)
-        for doc_id, rows in tqdm(found, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
-            if not existing and distinct_codes:  # nothing coded yet: a document's rows are distinct, keys hold its id
-                pending += rows
-            else:
-                for row in rows:
-                    key = row[:4]  # document, code id, start, end
-                    if key in existing:
-                        result.already_present += 1
-                        continue
-                    existing.add(key)
-                    pending.append(row)
-            if len(pending) >= WRITE_EVERY:
-                _write(project, conn, coder, pending, result, key_of)
-                pending = []
-        _write(project, conn, coder, pending, result, key_of)
+        writer = _WriteBehind(lambda batch: _write(project, conn, coder, batch, result, key_of),
+                              on_thread=conn.dialect.name == "postgresql")
+        with writer:
+            for doc_id, rows in tqdm(found, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
+                if not existing and distinct_codes:  # nothing coded yet: a document's rows are distinct, keys hold its id
+                    pending += rows
+                else:
+                    for row in rows:
+                        key = row[:4]  # document, code id, start, end
+                        if key in existing:
+                            result.already_present += 1
+                            continue
+                        existing.add(key)
+                        pending.append(row)
+                if len(pending) >= writer.every:
+                    writer.put(pending)
+                    pending = []
+            writer.put(pending)
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _WriteBehind:
+    """Hands batches of rows to ``write``: on a thread of their own when ``on_thread``.
+
+    On PostgreSQL the server does most of a COPY's work (constraints, indexes) in its
+    own process, so writing on a thread lets that work go on while this one parses the
+    next documents: 100k words into PostgreSQL took 0.23-0.25 s instead of 0.26 (1M:
+    1.36-1.79 s instead of 1.79-2.13). On SQLite the inserting holds the GIL and a
+    thread gained nothing, so there ``put`` writes at once. The thread is the only user
+    of the connection until the block ends; its error, if any, is raised here.
+
+    >>> written = []
+    >>> with _WriteBehind(written.append, on_thread=True) as writer:
+    ...     writer.put([1, 2])
+    ...     writer.put([])
+    >>> written
+    [[1, 2]]
+    """
+
+    def __init__(self, write: Callable[[list[tuple]], None], on_thread: bool):
+        self._write = write
+        self.every = WRITE_EVERY_BEHIND if on_thread else WRITE_EVERY
+        self._queue: queue.Queue | None = queue.Queue(maxsize=4) if on_thread else None  # bounded memory
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="qualcode-writer", daemon=True) if on_thread else None
+
+    def __enter__(self) -> "_WriteBehind":
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def put(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        if self._queue is None:
+            self._write(rows)
+            return
+        if self._error is not None:
+            raise self._error
+        self._queue.put(rows)
+
+    def _run(self) -> None:
+        while (rows := self._queue.get()) is not None:
+            if self._error is None:  # after a failure, drain without writing so ``put`` never blocks
+                try:
+                    self._write(rows)
+                except BaseException as exc:  # raised again in the caller's thread
+                    self._error = exc
+
+    def __exit__(self, *exc) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join()  # before the transaction ends, whichever way
+        if self._error is not None and exc[0] is None:
+            raise self._error
 
 
 def _suggest_here(project: Project, infos: list[_DocumentInfo], nlp, rules: RuleSet, allowed: "_CodeFilter",

@@ -275,6 +275,42 @@ def test_rerun_is_idempotent_and_leaves_decided_codings_alone(project):
     assert project.codings().status.tolist() == ["rejected", "suggested"]
 
 
+def test_many_batches_write_every_suggestion_once_with_its_event(project, monkeypatch):
+    import qualcode.autocode as autocode_module
+
+    monkeypatch.setattr(autocode_module, "WRITE_EVERY", 3)  # SQLite writes here, PostgreSQL on a thread
+    monkeypatch.setattr(autocode_module, "WRITE_EVERY_BEHIND", 3)
+    for i in range(6):
+        add_document(project, f"doc{i}.txt", "Supervision is weekly. Supervision helps. We met. Supervision again.")
+    result = autocode(project, [codebook(SUPERVISION)], progress=False)
+    codings = project.codings()
+    assert result.suggestions == len(codings) == 18 == len(set(zip(codings.document, codings.start)))
+    events = project.coding_events()
+    assert sorted(events.coding_id) == sorted(codings.id) and set(events.action) == {"create"}
+
+
+def test_a_failed_write_mid_run_keeps_no_suggestion_and_no_event(project, monkeypatch):
+    import qualcode.autocode as autocode_module
+
+    monkeypatch.setattr(autocode_module, "WRITE_EVERY", 3)
+    monkeypatch.setattr(autocode_module, "WRITE_EVERY_BEHIND", 3)
+    real_write, calls = autocode_module._write, []
+
+    def fail_on_the_third_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(autocode_module, "_write", fail_on_the_third_batch)
+    for i in range(6):
+        add_document(project, f"doc{i}.txt", "Supervision is weekly. Supervision helps. Supervision again.")
+    with pytest.raises(sa.exc.OperationalError, match="disk full"):
+        autocode(project, [codebook(SUPERVISION)], progress=False)
+    assert project.codings().empty and project.coding_events().empty
+    assert len(calls) == 3  # nothing written after the failure, on a thread or not
+
+
 def test_another_coder_name_gets_its_own_suggestions(project):
     add_document(project, "doc.txt", "Supervision is weekly.")
     autocode(project, [codebook(SUPERVISION)], progress=False)

@@ -51,3 +51,13 @@ def test_benchmark_workers_compares_a_local_cluster_with_one_process():
     [line] = [line for line in out.splitlines() if line.startswith("this machine's ceiling: ")]
     ceiling = float(line.rsplit(": ", 1)[1].rstrip("x"))
     assert ceiling > 0  # two workers coding side by side, against one doing it all (noisy under a busy suite)
+
+
+def test_postgres_benchmark_compares_both_backends_on_a_small_corpus(pg_server, capsys):
+    spec = importlib.util.spec_from_file_location("autocode_postgres_bench", BENCH.with_name("autocode_postgres.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--sizes", "20k", "--repeat", "2", "--server-url", pg_server.url("postgres")])
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split()[:6] == ["words", "suggestions", "sqlite_s", "postgresql_s", "ratio", "median"]
+    assert int(row.split()[1].replace(",", "")) > 100  # both backends wrote the same suggestions, or it stops
