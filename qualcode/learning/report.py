@@ -122,7 +122,9 @@ class LearnReport:
 
     def table(self) -> pd.DataFrame:
         """``by_code`` with the macro rows beneath it."""
-        return pd.concat([self.by_code, self.overall], ignore_index=True)
+        # The macro rows leave per-code columns empty; left out here they come back
+        # empty, and pandas stops warning that such columns will one day set the dtypes.
+        return pd.concat([self.by_code, self.overall.dropna(axis=1, how="all")], ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
         """The table a person reads: per code and macro, the figures and kappas with
