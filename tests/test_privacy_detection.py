@@ -214,3 +214,15 @@ def test_later_imports_into_a_pseudonymised_project_are_checked_before_they_are_
         assert import_paths(p, [later / "clean.txt"]).results[0].status == "imported"
         texts = "\n".join(t for _, t in p.iter_texts())
     assert "Darren" not in texts and "Kelly" not in texts and path.read_bytes().count(b"Darren") == 0
+
+
+def test_no_detection_runs_across_a_line_break(model_detector):
+    # The model joins the place ending one header line to the speaker label starting the
+    # next ("Hollins Vale\nInterviewer"); replacing that would take the label too.
+    header = ("FAMILY TOGETHER EVALUATION – WAVE 1 – SENIOR LEADER INTERVIEW\nParticipant ID: SL01\n"
+              "Date: 28 February 2024\nLocation: Civic Centre, Hollins Vale\nInterviewer initials: EV1\n\n"
+              "Q: Thanks for agreeing to do this.\n")
+    found = model_detector.scan([{"id": 1, "name": "header.txt", "text": header}])
+    assert found and all("\n" not in d.text and header[d.start:d.end] == d.text for d in found)
+    assert "Hollins Vale" in {d.text for d in found}
+    assert "Interviewer" not in {d.text for d in found}

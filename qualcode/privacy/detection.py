@@ -147,8 +147,11 @@ class Detector:
     def _model_hits(self, d: dict[str, Any], doc) -> Iterator[Detection]:
         for ent in doc.ents:
             kind = NER_TYPES.get(ent.label_)
-            if kind and _plausible_entity(ent.text) and not (kind == "Person" and any(c.isdigit() for c in ent.text)):
-                yield Detection(d["id"], d["name"], ent.start_char, ent.end_char, ent.text, kind, "ner")
+            if not kind:
+                continue
+            for start, end, text in _line_pieces(ent.start_char, ent.text):
+                if _plausible_entity(text) and not (kind == "Person" and any(c.isdigit() for c in text)):
+                    yield Detection(d["id"], d["name"], start, end, text, kind, "ner")
         for s, e, text, kind in name_hits(doc):
             yield Detection(d["id"], d["name"], s, e, text, kind, "name")
 
@@ -174,6 +177,25 @@ class Detector:
         docs = [{"id": 0, "name": "", "text": text}]
         rows = _resolve_overlaps(_propagate(docs, _drop_common_words(docs, self.scan(docs)), Key()))
         return [Span(r.start, r.end, r.text, r.type, r.rule) for r in rows if r.start is not None]
+
+
+def _line_pieces(start: int, text: str) -> Iterator[tuple[int, int, str]]:
+    """An entity's text line by line, each piece with its offsets: no name runs across a
+    line break, but the model sometimes joins a place in a transcript's header to the
+    speaker label on the next line, and a replacement would then take the label too.
+
+    >>> list(_line_pieces(10, "Hollins Vale\\nInterviewer"))
+    [(10, 22, 'Hollins Vale'), (23, 34, 'Interviewer')]
+    >>> list(_line_pieces(0, "Kerry Ashdown"))
+    [(0, 13, 'Kerry Ashdown')]
+    """
+    at = start
+    for line in text.split("\n"):
+        piece = line.strip()
+        if piece:
+            first = at + len(line) - len(line.lstrip())
+            yield first, first + len(piece), piece
+        at += len(line) + 1
 
 
 def _tagging_pipes(nlp: Language) -> list[str]:
