@@ -173,7 +173,7 @@ def autocode(
                               on_thread=conn.dialect.name == "postgresql")
         with writer:
             for doc_id, rows in tqdm(found, total=len(infos), desc="auto-coding", unit="doc", disable=not progress):
-                if not existing and distinct_codes:  # nothing coded yet: a document's rows are distinct, keys hold its id
+                if not existing and distinct_codes:  # nothing coded yet: a document's rows are distinct
                     pending += rows
                 else:
                     for row in rows:

@@ -106,6 +106,19 @@ def test_talk_is_not_taken_for_names(model, model_detector):
                         "Honestly", "Obviously", "Basically"}
 
 
+@pytest.mark.parametrize("model", ["auto", None])
+def test_case_note_shorthand_is_not_taken_for_names(model, model_detector):
+    """Abbreviations of case notes and a hyphenated word ran on like "Lily-Mae" and were
+    labelled as people in the demo ("SofS", "HoS", "TAFs", "Wi-Fi")."""
+    text = ("Discussed with mum using SofS 3 columns. Legal planning deferred, TM and HoS agreed. "
+            "Mgt oversight requested. TAFs were always hit and miss, the GPs too. "
+            "The Wi-Fi didn't work at the hub. Wes and Lily-Mae Brannigan came to the TAF.\n")
+    detector = model_detector if model else Detector(model=None)
+    found = {s.text for s in detector.find(text)}
+    assert {"Wes"} <= found and any("Brannigan" in f for f in found)
+    assert not found & {"SofS", "HoS", "Mgt", "TAFs", "GPs", "Wi-Fi"}
+
+
 def test_public_find_functions_are_the_same_detector():
     text = "Mrs Okonedo rang about her daughter Ruby on 07700 900412."
     assert [s.text for s in find_names(text, model=None)] == ["Okonedo", "Ruby"]

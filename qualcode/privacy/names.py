@@ -94,8 +94,8 @@ def _name_token(doc, i: int, tagged: bool, blocked: set[int]) -> bool:
     if i in blocked or not token.is_alpha and "'" not in token.text and "’" not in token.text:
         return False
     text, lower = token.text, token.lower_
-    if len(lower) < 2 or lower in NOT_NAMES:
-        return False
+    if len(lower) < 2 or lower in NOT_NAMES or (text[:-1].isupper() and text[-1] == "s" and lower[:-1] in NOT_NAMES):
+        return False  # ... or an acronym's plural: "TAFs", "GPs"
     if (i + 2 < len(doc) and doc[i + 1].text == "-" and not token.whitespace_ and not doc[i + 1].whitespace_
             and doc[i + 2].is_lower):
         return False  # the first part of a compound: "Pre-birth", "Co-located"
@@ -165,5 +165,6 @@ def name_hits(doc, tagged: bool | None = ...) -> Iterator[tuple[int, int, str, s
             else:
                 break
         start, end = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
-        yield start, end, doc.text[start:end], "Person"
+        if doc.text[start:end].lower() not in NOT_NAMES:  # "Wi-Fi" runs on like "Lily-Mae"
+            yield start, end, doc.text[start:end], "Person"
         i = j

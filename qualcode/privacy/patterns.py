@@ -78,6 +78,7 @@ honestly obviously basically actually definitely literally usually probably abso
 unfortunately hopefully luckily thankfully normally generally personally certainly clearly seriously
 exactly totally especially initially eventually finally originally recently currently previously
 whatsapp instagram facebook snapchat tiktok youtube google wifi wi-fi internet email text app
+hos sofs mgt
 """.split())
 # Relation words: "my son Tyler", "Mum Tracey Holloway", "maternal aunt Leanne".
 CHILD_CUES = ("son", "daughter", "baby", "child", "niece", "nephew", "grandson", "granddaughter",
