@@ -292,24 +292,17 @@ def machine_ceiling(client, imported: Path, books: list[Codebook], repeat: int) 
     processes at once, before any writer or Dask message; cores shared with other
     virtual machines give less than the number of workers.
     """
-    import pickle
     import uuid
 
-    from qualcode.autocode import _CodeFilter, _documents, _ensure_loaded, _row_plan
-    from qualcode.distributed import partitions_of, rules_spec
-    from qualcode.matchers import code_rules
-    from qualcode.nlp import load_pipeline, model_name
+    from qualcode.autocode import _CodeFilter, _documents
+    from qualcode.distributed import partition_jobs, release_project
 
     copy = imported.with_name(f"{imported.stem}_ceiling.qc")
     shutil.copy(imported, copy)
+    location, run = str(copy.resolve()), uuid.uuid4().hex
     with Project.open(copy) as project:
-        _ensure_loaded(project, books)
-        codes, _ = code_rules(books, load_pipeline())
-        spec = rules_spec(books, None, _row_plan(project, codes, model_name(None)))
-        infos, allowed = _documents(project, None), _CodeFilter(codes)
-    by_id = {i.id: i for i in infos}
-    jobs = [pickle.dumps(("store", str(copy.resolve()), uuid.uuid4().hex, [(d, allowed.codes_for(by_id[d])) for d in ids]))
-            for ids in partitions_of([(i.id, i.words) for i in infos])]
+        spec, codes = _spec(project, books)
+        jobs = list(partition_jobs(project, _documents(project, None), _CodeFilter(codes), location, run))
     workers = sorted(client.scheduler_info()["workers"])
     shares = [jobs[i::len(workers)] for i in range(len(workers))]
     alone, together = [], []
@@ -317,6 +310,7 @@ def machine_ceiling(client, imported: Path, books: list[Codebook], repeat: int) 
         alone.append(client.submit(_code_jobs, spec, jobs, workers=workers[:1], pure=False).result())
         futures = [client.submit(_code_jobs, spec, share, workers=[w], pure=False) for w, share in zip(workers, shares)]
         together.append(max(f.result() for f in futures))
+    client.run(release_project, location, run)
     copy.unlink()
     return min(alone) / min(together)
 
@@ -348,16 +342,25 @@ def _free_core_speedup(row: dict, cores: int) -> float:
 
 def _warm(client, project: Project, books: list[Codebook]) -> float:
     """Each worker builds the pipeline and matchers once; returns the seconds it took."""
+    from qualcode.distributed import warm_up
+
+    spec, _ = _spec(project, books)
+    started = time.perf_counter()
+    client.run(warm_up, spec)
+    return time.perf_counter() - started
+
+
+def _spec(project: Project, books: list[Codebook]) -> tuple[bytes, list]:
+    """What the workers code with (``distributed.rules_spec``) for ``books``, loaded into
+    ``project`` first, as auto-coding does; and the codes with rules."""
     from qualcode.autocode import _ensure_loaded, _row_plan
-    from qualcode.distributed import rules_spec, warm_up
+    from qualcode.distributed import rules_spec
     from qualcode.matchers import code_rules
     from qualcode.nlp import load_pipeline, model_name
 
     _ensure_loaded(project, books)
     codes, _ = code_rules(books, load_pipeline())
-    started = time.perf_counter()
-    client.run(warm_up, rules_spec(books, None, _row_plan(project, codes, model_name(None))))
-    return time.perf_counter() - started
+    return rules_spec(books, None, _row_plan(project, codes, model_name(None))), codes
 
 
 def _load() -> str:

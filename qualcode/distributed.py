@@ -283,6 +283,17 @@ def rules_spec(books: list["Codebook"], model: str | None, plan: "RowPlan") -> b
     return pickle.dumps((books, model, plan), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def partition_jobs(project: "Project", infos: list["_DocumentInfo"], allowed: "_CodeFilter", on_disk: str | None,
+                   run: str, words: int | None = None) -> Iterator[bytes]:
+    """Each partition's job for ``code_partition``, read lazily: document ids for workers
+    that open the SQLite file at ``on_disk`` themselves, else the texts and turns."""
+    by_id = {i.id: i for i in infos}
+    for ids in partitions_of([(i.id, i.words) for i in infos], words or PARTITION_WORDS):
+        wanted = [(doc_id, allowed.codes_for(by_id[doc_id])) for doc_id in ids]
+        job = ("store", on_disk, run, wanted) if on_disk else ("items", _read_items(project, wanted))
+        yield pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed: "_CodeFilter",
                        books: list["Codebook"], model: str | None, plan: "RowPlan", result: "AutocodeResult",
                        workers: int | None = None, scheduler: str | None = None,
@@ -298,17 +309,11 @@ def suggest_on_cluster(project: "Project", infos: list["_DocumentInfo"], allowed
     on_disk, run = None, uuid.uuid4().hex
     try:
         [spec] = client.scatter([rules_spec(books, model, plan)], broadcast=True)  # once per worker
-        by_id = {i.id: i for i in infos}
         if project.engine.dialect.name == "sqlite" and workers_share_this_disk(client):
             on_disk = str(Path(project.location).resolve())
 
-        def jobs() -> Iterator[tuple]:
-            for ids in partitions_of([(i.id, i.words) for i in infos], partition_words or PARTITION_WORDS):
-                wanted = [(doc_id, allowed.codes_for(by_id[doc_id])) for doc_id in ids]
-                job = ("store", on_disk, run, wanted) if on_disk else ("items", _read_items(project, wanted))
-                yield spec, pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-
-        for blob in ordered_results(client, code_partition, jobs()):
+        jobs = ((spec, job) for job in partition_jobs(project, infos, allowed, on_disk, run, partition_words))
+        for blob in ordered_results(client, code_partition, jobs):
             found, vetoed = pickle.loads(blob)
             result.vetoed += vetoed
             yield from found

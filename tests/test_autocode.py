@@ -275,11 +275,17 @@ def test_rerun_is_idempotent_and_leaves_decided_codings_alone(project):
     assert project.codings().status.tolist() == ["rejected", "suggested"]
 
 
-def test_many_batches_write_every_suggestion_once_with_its_event(project, monkeypatch):
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of 3 suggestions: SQLite writes them here, PostgreSQL on a thread."""
     import qualcode.autocode as autocode_module
 
-    monkeypatch.setattr(autocode_module, "WRITE_EVERY", 3)  # SQLite writes here, PostgreSQL on a thread
+    monkeypatch.setattr(autocode_module, "WRITE_EVERY", 3)
     monkeypatch.setattr(autocode_module, "WRITE_EVERY_BEHIND", 3)
+    return autocode_module
+
+
+def test_many_batches_write_every_suggestion_once_with_its_event(project, small_batches):
     for i in range(6):
         add_document(project, f"doc{i}.txt", "Supervision is weekly. Supervision helps. We met. Supervision again.")
     result = autocode(project, [codebook(SUPERVISION)], progress=False)
@@ -289,11 +295,8 @@ def test_many_batches_write_every_suggestion_once_with_its_event(project, monkey
     assert sorted(events.coding_id) == sorted(codings.id) and set(events.action) == {"create"}
 
 
-def test_a_failed_write_mid_run_keeps_no_suggestion_and_no_event(project, monkeypatch):
-    import qualcode.autocode as autocode_module
-
-    monkeypatch.setattr(autocode_module, "WRITE_EVERY", 3)
-    monkeypatch.setattr(autocode_module, "WRITE_EVERY_BEHIND", 3)
+def test_a_failed_write_mid_run_keeps_no_suggestion_and_no_event(project, small_batches, monkeypatch):
+    autocode_module = small_batches
     real_write, calls = autocode_module._write, []
 
     def fail_on_the_third_batch(*args, **kwargs):
